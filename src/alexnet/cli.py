@@ -1,0 +1,204 @@
+"""The ``alexnet`` command: a thin layer over the library.
+
+Every problem with the user's input ends in one line on stderr and exit
+status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+
+from alexnet.errors import UserError
+
+
+def _quiet_tensorflow():
+    """Imports TensorFlow with its C++ start-up chatter (CUDA probes, oneDNN
+    notices, written straight to file descriptor 2 before its log settings
+    apply) sent to /dev/null. Setting TF_CPP_MIN_LOG_LEVEL yourself keeps it."""
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")  # the CUDA probe logs here
+    except Exception:
+        pass  # a broken install reports itself on first real use, with stderr back
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _shape(text):
+    try:
+        parts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected H,W,C, got {text!r}") from None
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected H,W,C, got {text!r}")
+    return parts
+
+
+def _bool_flag(parser, name, help_text):
+    parser.add_argument(f"--{name}", dest=name.replace("-", "_"), action=argparse.BooleanOptionalAction,
+                        default=None, help=help_text)
+
+
+def default_run_dir(data, variant):
+    base = os.path.basename(os.path.normpath(data)) if os.path.exists(data) else data
+    return os.path.join("runs", re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{base}-{variant}"))
+
+
+def add_train(sub):
+    p = sub.add_parser("train", help="train a model (default: small on Fashion-MNIST)",
+                       description="Train AlexNet. Run the same command again to resume an interrupted run.")
+    p.add_argument("--data", default="fashion_mnist",
+                   help="fashion_mnist (default), cifar10, tfds:NAME, or a path: CIFAR-10 archive, "
+                        "IDX folder, image folder (train/ val/ or class folders), TFRecord folder")
+    p.add_argument("--variant", default="small", choices=["paper", "single", "owt", "small"])
+    p.add_argument("--out", help="run directory (default runs/<data>-<variant>)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--optimizer", choices=["sgd", "adamw"])
+    p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
+    p.add_argument("--schedule", choices=["plateau", "cosine", "constant"],
+                   help="plateau: lr /10 when validation accuracy stops improving (the paper)")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--warmup-epochs", type=float)
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--activation", choices=["relu", "tanh"], default="relu")
+    _bool_flag(p, "lrn", "local response normalization after conv1 and conv2 (variant default)")
+    p.add_argument("--overlapping-pooling", action=argparse.BooleanOptionalAction, default=True,
+                   help="3x3 stride-2 pooling (default) or, with --no-overlapping-pooling, 2x2 stride 2")
+    p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--image-size", type=int, help="model input (crop) size")
+    p.add_argument("--resize", type=int, help="shorter side before cropping; 0 keeps images as they are")
+    _bool_flag(p, "pca-noise", "the paper's PCA colour noise (default: on for RGB ImageNet-scale data)")
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--val-fraction", type=float, default=0.1,
+                   help="held out for validation when the data has no validation split")
+    p.add_argument("--strict", action="store_true", help="fail on bad image files instead of skipping them")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--deterministic", action="store_true", help="deterministic ops (slower)")
+    p.add_argument("--max-steps-per-epoch", type=int, help="cap steps per epoch (quick runs)")
+    p.set_defaults(run=run_train)
+
+
+def run_train(args):
+    from alexnet.config import Config
+    from alexnet.training.run import train
+
+    fields = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
+    fields["out"] = fields["out"] or default_run_dir(args.data, args.variant)
+    metrics = train(Config(**fields))
+    print(f"test accuracy: {100 * metrics['test_accuracy']:.2f}% "
+          f"(top-5 {100 * metrics['test_top5_accuracy']:.2f}%) after {metrics['epochs']} epochs, "
+          f"{metrics['train_seconds']:.0f} s of training; run directory {fields['out']}")
+
+
+def add_evaluate(sub):
+    p = sub.add_parser("evaluate", help="top-1/top-5 accuracy of a saved model")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("--data", default="fashion_mnist")
+    p.add_argument("--ten-crop", action="store_true", help="average the paper's ten crops")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--out", help="folder for the confusion-matrix PNG (default: beside the model)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args):
+    from alexnet.evaluate import evaluate, format_report, to_json
+
+    result = evaluate(args.model, args.data, ten_crop=args.ten_crop, batch_size=args.batch_size, out=args.out)
+    print(to_json(result) if args.json else format_report(result))
+
+
+def add_predict(sub):
+    p = sub.add_parser("predict", help="top-k classes of images")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_predict)
+
+
+def run_predict(args):
+    from alexnet.predict import predict
+
+    failures = 0
+    for answer in predict(args.model, args.images, top_k=args.top):
+        if "error" in answer:
+            failures += 1
+            print(f"alexnet: error: {answer['error']}", file=sys.stderr)
+            if not args.json:
+                continue
+        if args.json:
+            print(json.dumps(answer))
+        else:
+            best = ", ".join(f"{p['class']} {100 * p['probability']:.1f}%" for p in answer["predictions"])
+            print(f"{answer['file']}: {best}")
+    return 1 if failures else 0
+
+
+def add_summary(sub):
+    p = sub.add_parser("summary", help="layers, output shapes, parameters and multiply-adds")
+    p.add_argument("--variant", default="paper", choices=["paper", "single", "owt", "small"])
+    p.add_argument("--classes", type=int, default=None, help="default 1000 (10 for small)")
+    p.add_argument("--input-shape", type=_shape, help="H,W,C (variant default)")
+    p.set_defaults(run=run_summary)
+
+
+def run_summary(args):
+    from alexnet.model import AlexNet
+    from alexnet.summary import format_summary
+
+    classes = args.classes if args.classes is not None else (10 if args.variant == "small" else 1000)
+    try:
+        model = AlexNet(variant=args.variant, classes=classes, input_shape=args.input_shape)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    print(format_summary(model))
+
+
+from alexnet.cli_weights import add_export, add_import_weights  # noqa: E402
+
+COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weights, add_export]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="alexnet", description="AlexNet (Krizhevsky et al., 2012) in TensorFlow.")
+    from alexnet import __version__
+
+    parser.add_argument("--version", action="version", version=f"alexnet {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    _quiet_tensorflow()
+    try:
+        return args.run(args) or 0
+    except UserError as error:
+        print(f"alexnet: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("alexnet: interrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The exercise's old API: AlexNet as a ``tf.compat.v1`` graph."""

@@ -1,0 +1,120 @@
+"""The input pipeline, as plain named functions composed with tf.data.
+
+Each function maps one example and works the same eagerly and inside
+``Dataset.map``. Images stay on the 0-255 scale throughout: the model's own
+``preprocess`` layer does the scaling, so training, evaluation and a saved
+model all take raw pixels.
+
+ImageNet-scale images (the paper, Section 4.1): decode, resize the shorter
+side to ``resize`` (256), then for training a random ``crop`` x ``crop``
+patch, a random horizontal flip and PCA colour noise; for evaluation the
+centre crop, or the paper's ten crops. 28-32 px images (Fashion-MNIST,
+CIFAR-10) are trained at their own size: pad by ``pad`` pixels (edge
+reflected) and take a random crop of the original size, which shifts the
+image by up to ``pad`` pixels, and flip horizontally (clothes and CIFAR's
+objects are left-right symmetric in meaning). PCA noise is kept for RGB data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+AUTOTUNE = tf.data.AUTOTUNE
+PCA_STD = 0.1  # the paper's standard deviation of the colour-noise magnitudes
+
+
+def decode_image(encoded, channels=3):
+    """Any of JPEG, PNG, GIF (first frame) and BMP to ``uint8`` HxWxC;
+    grayscale, RGBA and palette images come out with ``channels`` channels."""
+    image = tf.io.decode_image(encoded, channels=channels, expand_animations=False)
+    image.set_shape([None, None, channels])
+    return image
+
+
+def resize_shorter_side(image, size):
+    """Scales so that the shorter side is ``size`` pixels, keeping the aspect
+    ratio (bilinear, antialiased, rounded back to the 0-255 scale)."""
+    shape = tf.shape(image)
+    height, width = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
+    scale = tf.cast(size, tf.float32) / tf.minimum(height, width)
+    new_size = tf.cast(tf.round(tf.stack([height * scale, width * scale])), tf.int32)
+    new_size = tf.maximum(new_size, size)
+    resized = tf.image.resize(image, new_size, method="bilinear", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
+
+
+def random_crop(image, size, seed=None):
+    """A random ``size`` x ``size`` patch (the paper's 224 from 256)."""
+    channels = image.shape[-1]
+    return tf.image.random_crop(image, [size, size, channels], seed=seed)
+
+
+def random_flip(image, seed=None):
+    return tf.image.random_flip_left_right(image, seed=seed)
+
+
+def pad_reflect(image, pad):
+    return tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+
+
+def center_crop(image, size):
+    shape = tf.shape(image)
+    top = (shape[0] - size) // 2
+    left = (shape[1] - size) // 2
+    return image[top : top + size, left : left + size, :]
+
+
+def ten_crops(image, size):
+    """The paper's test-time crops: the four corners and the centre, then the
+    same five mirrored. Returns a (10, size, size, C) tensor."""
+    shape = tf.shape(image)
+    bottom, right = shape[0] - size, shape[1] - size
+    corners = [(0, 0), (0, right), (bottom, 0), (bottom, right)]
+    crops = [image[t : t + size, l : l + size, :] for t, l in corners]
+    crops.append(center_crop(image, size))
+    crops = tf.stack(crops)
+    return tf.concat([crops, tf.reverse(crops, axis=[2])], axis=0)
+
+
+def pca_lighting(image, eigenvalues, eigenvectors, std=PCA_STD, seed=None):
+    """The paper's colour augmentation (Section 4.1): add
+    ``eigenvectors @ (alpha * eigenvalues)`` to every pixel, with one
+    ``alpha ~ N(0, std)`` per component drawn per image.
+
+    Eigenvalues and eigenvectors are those of the covariance of RGB pixel
+    values on the 0-1 scale (see :func:`pca_of_pixels`); the shift is scaled
+    back to 0-255. Returns ``float32`` (not clipped, as in the paper).
+    """
+    channels = image.shape[-1]
+    alpha = tf.random.normal([channels], stddev=std, seed=seed)
+    shift = tf.linalg.matvec(tf.constant(eigenvectors, tf.float32), alpha * tf.constant(eigenvalues, tf.float32))
+    return tf.cast(image, tf.float32) + 255.0 * shift
+
+
+def pca_of_pixels(images, max_pixels=2_000_000, seed=0):
+    """Eigenvalues (descending) and eigenvectors (columns) of the covariance
+    of the pixels of ``images`` (an iterable of HxWxC uint8 arrays), on the
+    0-1 scale, from at most ``max_pixels`` randomly sampled pixels."""
+    rng = np.random.default_rng(seed)
+    pixels = []
+    for image in images:
+        flat = np.asarray(image, np.float32).reshape(-1, np.shape(image)[-1]) / 255.0
+        pixels.append(flat[rng.choice(len(flat), min(len(flat), 4096), replace=False)])
+    pixels = np.concatenate(pixels)
+    if len(pixels) > max_pixels:
+        pixels = pixels[rng.choice(len(pixels), max_pixels, replace=False)]
+    covariance = np.atleast_2d(np.cov(pixels, rowvar=False))
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    order = np.argsort(eigenvalues)[::-1]
+    return np.clip(eigenvalues[order], 0, None), eigenvectors[:, order]
+
+
+def channel_stats(images):
+    """Per-channel mean and std of uint8 images on the 0-255 scale."""
+    images = np.asarray(images)
+    axes = tuple(range(images.ndim - 1))
+    mean = images.mean(axis=axes, dtype=np.float64)
+    std = np.sqrt(np.maximum(
+        (images.astype(np.float32) ** 2).mean(axis=axes, dtype=np.float64) - mean**2, 1e-12))
+    return [float(m) for m in mean], [float(s) for s in std]

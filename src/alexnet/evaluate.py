@@ -1,0 +1,96 @@
+"""``evaluate(model, data)``: top-1/top-5 accuracy and error, per-class
+accuracy and a confusion matrix, with the centre crop or the paper's ten
+crops (their softmax outputs averaged)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from alexnet.data.datasets import eval_dataset
+from alexnet.data.sources import load_source
+from alexnet.errors import UserError
+from alexnet.saved import class_names_for, input_spec_for, load_model_file
+
+
+def predict_probabilities(model, dataset, ten_crop=False):
+    """Class probabilities and labels for a dataset of (images, labels);
+    with ``ten_crop`` each example is a stack of ten crops whose
+    probabilities are averaged."""
+
+    @tf.function
+    def step(images):
+        if ten_crop:
+            shape = tf.shape(images)
+            flat = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
+            probs = model(flat, training=False)
+            return tf.reduce_mean(tf.reshape(probs, [shape[0], 10, -1]), axis=1)
+        return model(images, training=False)
+
+    probs, labels = [], []
+    for images, batch_labels in dataset:
+        probs.append(tf.cast(step(images), tf.float32).numpy())
+        labels.append(batch_labels.numpy())
+    return np.concatenate(probs), np.concatenate(labels)
+
+
+def evaluate(model_path, data, *, ten_crop=False, batch_size=128, out=None):
+    model = load_model_file(model_path)
+    source = load_source(data)
+    classes = model.output_shape[-1]
+    if classes != source.num_classes:
+        raise UserError(f"{model_path} predicts {classes} classes but {source.name} has {source.num_classes}.")
+    spec = input_spec_for(model, model_path, source)
+    if spec.channels != source.channels:
+        raise UserError(f"{model_path} takes {spec.channels}-channel images but {source.name} has {source.channels}.")
+    dataset = eval_dataset(source, source.test, spec, max(1, batch_size // 10) if ten_crop else batch_size, ten_crop)
+    probs, labels = predict_probabilities(model, dataset, ten_crop)
+    if len(labels) == 0:
+        raise UserError(f"The test split of {source.name} is empty.")
+    top5 = np.argsort(-probs, axis=1)[:, :5]
+    predicted = top5[:, 0]
+    confusion = np.zeros((classes, classes), np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    names = class_names_for(model, model_path) if source.class_names is None else source.class_names
+    per_class = {
+        name: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None
+        for i, name in enumerate(names)
+    }
+    top1_acc = float(np.mean(predicted == labels))
+    top5_acc = float(np.mean((top5 == labels[:, None]).any(axis=1)))
+    result = {
+        "model": model_path, "data": source.name, "images": int(len(labels)),
+        "crops": "ten" if ten_crop else "centre",
+        "top1_accuracy": top1_acc, "top5_accuracy": top5_acc,
+        "top1_error": 1 - top1_acc, "top5_error": 1 - top5_acc,
+        "per_class_accuracy": per_class,
+    }
+    out = out or (model_path if os.path.isdir(model_path) else os.path.dirname(os.path.abspath(model_path)))
+    os.makedirs(out, exist_ok=True)
+    from alexnet.plots import plot_confusion
+
+    png = os.path.join(out, f"confusion_{'ten' if ten_crop else 'centre'}.png")
+    plot_confusion(confusion.tolist(), names, png)
+    result["confusion_matrix_png"] = png
+    result["confusion_matrix"] = confusion.tolist()
+    return result
+
+
+def format_report(result):
+    lines = [
+        f"{result['model']} on {result['data']} ({result['images']} images, {result['crops']} crop):",
+        f"  top-1 accuracy {100 * result['top1_accuracy']:.2f}%  (error {100 * result['top1_error']:.2f}%)",
+        f"  top-5 accuracy {100 * result['top5_accuracy']:.2f}%  (error {100 * result['top5_error']:.2f}%)",
+        "  per class:",
+    ]
+    for name, acc in result["per_class_accuracy"].items():
+        lines.append(f"    {name:24s} {'n/a' if acc is None else f'{100 * acc:.1f}%'}")
+    lines.append(f"  confusion matrix: {result['confusion_matrix_png']}")
+    return "\n".join(lines)
+
+
+def to_json(result):
+    return json.dumps(result, indent=1)

@@ -1,0 +1,1 @@
+"""Importers of published AlexNet weights; see :mod:`alexnet.weights`."""

@@ -1,0 +1,267 @@
+"""``AlexNet(...)``: builds any variant as a Keras functional model.
+
+In the style of ``keras.applications``: every layer is named (``conv1`` ..
+``conv5``, ``lrn1``, ``lrn2``, ``pool1``, ``pool2``, ``pool5``, ``fc6``,
+``fc7``, ``predictions``), the input takes raw pixels 0-255 and the model's
+first layer (``preprocess``) scales them, and ``include_top``/``pooling``
+turn it into a feature extractor.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from alexnet.layers import (
+    AdaptiveAveragePooling2D,
+    GroupedConv2D,
+    LocalResponseNormalization,
+    Preprocess,
+)
+from alexnet.variants import Variant, get_variant
+
+ACTIVATIONS = ("relu", "tanh")
+POOLINGS = (None, "avg", "max")
+
+
+def AlexNet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    variant="paper",
+    activation="relu",
+    lrn=None,
+    overlapping_pooling=True,
+    dropout=0.5,
+    preprocessing=None,
+):
+    """Builds an AlexNet.
+
+    Args:
+        include_top: keep ``fc6``, ``fc7`` and ``predictions``.
+        weights: ``None`` (random initialization) or the path of a ``.keras``
+            or ``.weights.h5`` file whose weights match this architecture.
+            Nothing is ever downloaded: pretrained files are made with
+            ``alexnet import-weights``.
+        input_tensor: optional Keras tensor to use as the model's input.
+        input_shape: ``(height, width, channels)``; the variant's default
+            (``paper``/``single`` 227x227x3, ``owt`` 224x224x3, ``small``
+            28x28x1) when omitted.
+        pooling: with ``include_top=False``: ``None`` (the pool5 feature
+            map), ``"avg"`` or ``"max"`` (global pooling to a vector).
+        classes: number of classes, at least 2.
+        classifier_activation: activation of ``predictions``; ``None`` gives
+            logits. The layer always computes in float32.
+        name: the model's name (default ``alexnet_<variant>``).
+        variant: ``"paper"``, ``"single"``, ``"owt"`` or ``"small"``
+            (see ``alexnet.variants``).
+        activation: ``"relu"`` (the paper) or ``"tanh"`` (its baseline).
+        lrn: local response normalization after conv1 and conv2; ``None``
+            takes the variant's default (on, except ``owt``).
+        overlapping_pooling: 3x3 stride-2 pooling (the paper) if true, else
+            2x2 stride 2, which gives the same output size.
+        dropout: rate for the dropout around fc6 and fc7, in [0, 1); 0
+            removes those layers.
+        preprocessing: ``dict(mean=..., std=..., scale=..., channel_order=...)``
+            for the ``preprocess`` layer; ``None`` takes the variant's.
+    """
+    spec = get_variant(variant)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+        raise ValueError(f"classes must be an integer >= 2, got {classes!r}.")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
+    if weights is not None and not (isinstance(weights, (str, os.PathLike)) and os.path.exists(weights)):
+        raise ValueError(
+            "weights must be None or the path of an existing .keras or .weights.h5 "
+            f"file (nothing is downloaded; see `alexnet import-weights`), got {weights!r}."
+        )
+    lrn = spec.lrn if lrn is None else bool(lrn)
+    preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
+
+    if input_tensor is not None and input_shape is None:
+        input_shape = tuple(input_tensor.shape[1:])
+    input_shape = tuple(spec.default_input_shape if input_shape is None else input_shape)
+    _check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling)
+
+    if input_tensor is None:
+        inputs = keras.Input(shape=input_shape, name="image")
+    elif keras.backend.is_keras_tensor(input_tensor):
+        inputs = input_tensor
+    else:
+        inputs = keras.Input(tensor=input_tensor, shape=input_shape, name="image")
+
+    x = Preprocess(**preprocessing, name="preprocess")(inputs)
+    x = _features(x, spec, activation, lrn, overlapping_pooling)
+
+    if include_top:
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = _classifier(x, spec, activation, dropout)
+        x = keras.layers.Dense(
+            classes,
+            activation=classifier_activation,
+            kernel_initializer=_kernel_init(spec, activation),
+            dtype="float32",
+            name="predictions",
+        )(x)
+    elif pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+
+    model = keras.Model(inputs, x, name=name or f"alexnet_{spec.name}")
+    if weights is not None:
+        _load_weights(model, os.fspath(weights))
+    return model
+
+
+def _kernel_init(spec: Variant, activation: str):
+    if spec.init == "paper":
+        return keras.initializers.RandomNormal(stddev=0.01)
+    return keras.initializers.get(spec.init)
+
+
+def _pool(x, name, spec, overlapping):
+    size = 3 if overlapping else 2
+    return keras.layers.MaxPooling2D(size, 2, padding=spec.pool_padding, name=name)(x)
+
+
+def _features(x, spec: Variant, activation, lrn, overlapping_pooling):
+    for index, conv in enumerate(spec.convs, start=1):
+        name = f"conv{index}"
+        padding = conv.padding
+        if isinstance(padding, int):
+            x = keras.layers.ZeroPadding2D(padding, name=f"{name}_pad")(x)
+            padding = "valid"
+        x = GroupedConv2D(
+            conv.filters,
+            conv.kernel,
+            strides=conv.stride,
+            padding=padding,
+            groups=conv.groups,
+            activation=activation,
+            kernel_initializer=_kernel_init(spec, activation),
+            bias_initializer=keras.initializers.Constant(conv.bias_init),
+            name=name,
+        )(x)
+        if index in (1, 2):
+            if lrn:
+                x = LocalResponseNormalization(name=f"lrn{index}")(x)
+            x = _pool(x, f"pool{index}", spec, overlapping_pooling)
+    x = _pool(x, "pool5", spec, overlapping_pooling)
+    if spec.adaptive_pool is not None:
+        x = AdaptiveAveragePooling2D(spec.adaptive_pool, name="avgpool")(x)
+    return x
+
+
+def _classifier(x, spec: Variant, activation, dropout):
+    for index, units in zip((6, 7), spec.fc_units):
+        if dropout and spec.dropout_before_fc:
+            x = keras.layers.Dropout(dropout, name=f"drop{index}")(x)
+        x = keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=_kernel_init(spec, activation),
+            bias_initializer=keras.initializers.Constant(spec.fc_bias_init),
+            name=f"fc{index}",
+        )(x)
+        if dropout and not spec.dropout_before_fc:
+            x = keras.layers.Dropout(dropout, name=f"drop{index}")(x)
+    return x
+
+
+def feature_map_size(spec: Variant, size: int, overlapping_pooling: bool = True) -> int | None:
+    """Spatial size after pool5 for an input of ``size`` pixels, or ``None``
+    if some layer would receive less than its window."""
+    pool = 3 if overlapping_pooling else 2
+
+    def pool_out(n):
+        if spec.pool_padding == "same":
+            return -(-n // 2)
+        return None if n < pool else (n - pool) // 2 + 1
+
+    for index, conv in enumerate(spec.convs, start=1):
+        if isinstance(conv.padding, int):
+            n_padded = size + 2 * conv.padding
+            size = None if n_padded < conv.kernel else (n_padded - conv.kernel) // conv.stride + 1
+        elif conv.padding == "valid":
+            size = None if size < conv.kernel else (size - conv.kernel) // conv.stride + 1
+        else:
+            size = -(-size // conv.stride)
+        if size is not None and index in (1, 2, 5):
+            size = pool_out(size)
+        if size is None or size < 1:
+            return None
+    return size
+
+
+def minimum_input_size(spec: Variant, overlapping_pooling: bool = True) -> int:
+    size = 1
+    while feature_map_size(spec, size, overlapping_pooling) is None:
+        size += 1
+    return size
+
+
+def _check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling):
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"input_shape must be (height, width, channels), got {input_shape!r}."
+        )
+    height, width, channels = input_shape
+    if channels is None or channels < 1:
+        raise ValueError(f"input_shape needs a known channel count >= 1, got {input_shape!r}.")
+    expected = max(len(preprocessing.get("mean", (0,))), len(preprocessing.get("std", (1,))))
+    if expected > 1 and channels != expected:
+        raise ValueError(
+            f"Variant {spec.name!r} expects {expected} input channels (its "
+            f"preprocessing has {expected} per-channel values), got input_shape "
+            f"{input_shape!r}; pass `preprocessing=` to use other channels."
+        )
+    for side in (height, width):
+        if side is None:
+            if include_top and spec.adaptive_pool is None:
+                raise ValueError(
+                    f"include_top=True needs a fixed input size for variant "
+                    f"{spec.name!r}, got input_shape {input_shape!r}."
+                )
+            continue
+        if feature_map_size(spec, side, overlapping_pooling) is None:
+            raise ValueError(
+                f"Input {height}x{width} is too small for variant {spec.name!r}: "
+                f"it needs at least {minimum_input_size(spec, overlapping_pooling)} "
+                f"pixels per side, got input_shape {input_shape!r}."
+            )
+
+
+def _load_weights(model, path):
+    if path.endswith(".keras"):
+        source = keras.saving.load_model(path, compile=False, safe_mode=True)
+        try:
+            model.set_weights(source.get_weights())
+        except ValueError as error:
+            raise ValueError(f"Weights in {path!r} do not fit this architecture: {error}") from None
+    else:
+        model.load_weights(path)
+
+
+def float32_copy(model):
+    """An uncompiled copy of ``model`` with every layer computing in float32
+    (whatever the mixed-precision policy it was built under) and the same
+    weights."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        if "dtype" in layer["config"]:
+            layer["config"]["dtype"] = "float32"
+    copy = model.__class__.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy

@@ -1,0 +1,206 @@
+"""``train(config)``: one training run, from data to a run directory.
+
+The run directory holds ``config.json`` (the resolved config),
+``input.json`` (crop, resize and the PCA colour statistics),
+``classes.json``, ``history.csv``, ``state.json`` with the latest
+``checkpoint-<epoch>.keras``, ``best.keras``, the final ``model.keras``
+(raw-pixel input, softmax output, no optimizer), ``metrics.json``,
+``loss.png``, ``accuracy.png`` and TensorBoard logs under ``logs/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from alexnet.config import Config, resolve
+from alexnet.data.datasets import InputSpec, eval_dataset, plan_inputs, train_dataset, verify_files
+from alexnet.data.sources import Source, Split, load_source
+from alexnet.errors import UserError
+from alexnet.model import AlexNet, float32_copy
+from alexnet.training import checkpoint as ckpt
+from alexnet.training.optim import make_optimizer, resolve_precision
+from alexnet.variants import get_variant
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def hold_out_validation(source: Source, fraction: float, seed: int):
+    """Gives array sources without a validation split a fixed-seed held-out
+    part of the training set, so that model selection never sees the test set."""
+    if source.val is not None or source.train.images is None or fraction == 0:
+        return
+    order = np.random.default_rng(seed).permutation(len(source.train))
+    n_val = int(round(len(order) * fraction))
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    train = source.train
+    source.val = Split(train.labels[val_idx], images=train.images[val_idx])
+    source.train = Split(train.labels[train_idx], images=train.images[train_idx])
+
+
+def prepare_data(config: Config):
+    source = load_source(config.data, val_fraction=config.val_fraction, seed=config.seed)
+    hold_out_validation(source, config.val_fraction, config.seed)
+    spec_variant = get_variant(config.variant)
+    crop = config.image_size
+    if crop is None:
+        crop = source.image_size if source.small and config.variant == "small" else spec_variant.default_input_shape[0]
+    if config.resize == 0 and source.train.files is not None:
+        min_size = crop
+    else:
+        min_size = 0
+    for name in ("train", "val", "test"):
+        split = getattr(source, name)
+        if split is not None and split.files is not None and not getattr(split, "_verified", False):
+            source.skipped += verify_files(split, strict=config.strict, min_size=min_size, label=name)
+            split._verified = True
+    spec = plan_inputs(source, crop, resize=config.resize, flip=config.flip, pca=config.pca_noise, seed=config.seed)
+    return source, spec
+
+
+def build_model(config: Config, source: Source, spec: InputSpec):
+    return AlexNet(
+        variant=config.variant,
+        input_shape=spec.input_shape,
+        classes=source.num_classes,
+        activation=config.activation,
+        lrn=config.lrn,
+        overlapping_pooling=config.overlapping_pooling,
+        dropout=config.dropout,
+        preprocessing=dict(mean=list(spec.mean), std=list(spec.std)),
+    )
+
+
+def compile_model(model, optimizer):
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+            keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
+        ],
+    )
+
+
+def _check_resumable(run_dir, config):
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        saved = Config.from_json(f.read())
+    mine, theirs = dataclasses.asdict(config), dataclasses.asdict(saved)
+    changed = sorted(k for k in mine if k != "out" and mine[k] != theirs.get(k))
+    if changed:
+        details = ", ".join(f"{k}: {theirs.get(k)!r} -> {mine[k]!r}" for k in changed)
+        raise UserError(f"{run_dir} holds a run with other settings ({details}); use another --out to start afresh.")
+
+
+def train(config: Config) -> dict:
+    config = resolve(config)
+    run_dir = config.out
+    os.makedirs(run_dir, exist_ok=True)
+    _check_resumable(run_dir, config)
+    state = ckpt.load_state(run_dir)
+    if state and os.path.isfile(os.path.join(run_dir, "metrics.json")) and state["epoch"] >= config.epochs:
+        with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as f:
+            metrics = json.load(f)
+        log(f"{run_dir} already holds a finished run; delete it or use another --out to train again.")
+        return metrics
+
+    keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    precision = resolve_precision(config.precision)
+    keras.mixed_precision.set_global_policy(precision)
+
+    source, spec = prepare_data(config)
+    ckpt.write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
+    ckpt.write_atomic(os.path.join(run_dir, "input.json"), json.dumps(dataclasses.asdict(spec), indent=1))
+    ckpt.write_atomic(os.path.join(run_dir, "classes.json"), json.dumps(source.class_names))
+
+    train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed)
+    val_ds = eval_dataset(source, source.val, spec, 256) if source.val is not None else None
+    steps = math.ceil(len(source.train) / config.batch_size)
+    if config.max_steps_per_epoch:
+        steps = min(steps, config.max_steps_per_epoch)
+        train_ds = train_ds.repeat()
+
+    if state and state.get("checkpoint"):
+        path = os.path.join(run_dir, state["checkpoint"])
+        model = keras.saving.load_model(path, safe_mode=True)
+        log(f"Resuming {run_dir} after epoch {state['epoch']} of {config.epochs}.")
+    else:
+        state = None
+        model = build_model(config, source, spec)
+        compile_model(model, make_optimizer(config, steps))
+    log(f"Training {model.name} ({model.count_params():,} parameters) on {source.name}: "
+        f"{len(source.train):,} train / {len(source.val) if source.val else 0:,} val images, "
+        f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, "
+        f"{config.epochs} epochs.")
+
+    plateau = None
+    if config.schedule == "plateau":
+        plateau = keras.callbacks.ReduceLROnPlateau(
+            monitor="val_accuracy" if val_ds is not None else "accuracy",
+            mode="max", factor=0.1, patience=config.patience, min_lr=1e-6, verbose=1)
+    saver = ckpt.RunCheckpoint(run_dir, state, plateau)
+    callbacks = [saver, keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"))]
+    if plateau is not None:
+        callbacks.append(plateau)
+    initial_epoch = saver.state["epoch"]
+    if initial_epoch < config.epochs:
+        model.fit(
+            train_ds,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps if config.max_steps_per_epoch else None,
+            validation_data=val_ds,
+            callbacks=callbacks,
+            shuffle=False,  # the tf.data pipeline shuffles
+            verbose=1 if sys.stderr.isatty() else 2,
+        )
+    if saver.diverged:
+        epoch, batch, loss = saver.diverged
+        raise UserError(
+            f"Training diverged: the loss became {loss} at epoch {epoch}, batch {batch}. "
+            f"Lower --learning-rate (now {config.learning_rate}); the last good checkpoint "
+            f"in {run_dir} is kept and a rerun resumes from it."
+        )
+    return finish(model, config, source, spec, saver.state, precision)
+
+
+def finish(model, config, source, spec, state, precision):
+    """Tests the final model and writes model.keras, metrics.json and plots."""
+    run_dir = config.out
+    test = model.evaluate(eval_dataset(source, source.test, spec, 256), return_dict=True, verbose=0)
+    # Uncompiled (no optimizer state in the file) and in float32, so the
+    # saved model runs anywhere; training precision is a property of the run.
+    ckpt.save_model_atomic(float32_copy(model), os.path.join(run_dir, "model.keras"))
+    metrics = {
+        "test_accuracy": float(test["accuracy"]),
+        "test_top5_accuracy": float(test["top5_accuracy"]),
+        "test_loss": float(test["loss"]),
+        "best_val_accuracy": state.get("best"),
+        "epochs": state["epoch"],
+        "train_seconds": round(state["train_seconds"], 1),
+        "precision": precision,
+        "dataset": source.name,
+        "variant": config.variant,
+        "train_images": len(source.train),
+        "test_images": len(source.test),
+        "skipped_files": len(source.skipped),
+    }
+    ckpt.write_atomic(os.path.join(run_dir, "metrics.json"), json.dumps(metrics, indent=1))
+    from alexnet.plots import plot_history
+
+    plot_history(state["history"], run_dir)
+    return metrics

@@ -1,0 +1,122 @@
+"""Shared fixtures: small datasets written by the tests in each real format."""
+
+import gzip
+import io
+import os
+import pickle
+import tarfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pytest
+
+
+def write_idx(path, array):
+    """Writes ``array`` (uint8) as a gzipped IDX file, (Fashion-)MNIST's format."""
+    array = np.asarray(array, np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def separable_images(n, size, channels, classes, seed=0):
+    """Images whose class is easy to see: class k is bright in horizontal
+    band k, noise elsewhere. Returns (uint8 images, int labels)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    rng.shuffle(labels)
+    images = rng.integers(0, 60, (n, size, size, channels)).astype(np.uint8)
+    band = size // classes
+    for i, label in enumerate(labels):
+        images[i, label * band : (label + 1) * band] = 220
+    return images, labels
+
+
+@pytest.fixture
+def idx_dir(tmp_path):
+    """A Fashion-MNIST-shaped IDX folder: 240 train and 60 test 28x28 images, 3 classes."""
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    train_x, train_y = separable_images(240, 28, 1, 3, seed=1)
+    test_x, test_y = separable_images(60, 28, 1, 3, seed=2)
+    write_idx(folder / "train-images-idx3-ubyte.gz", train_x[..., 0])
+    write_idx(folder / "train-labels-idx1-ubyte.gz", train_y)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", test_x[..., 0])
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", test_y)
+    return folder
+
+
+def _cifar_batch(images, labels):
+    data = images.transpose(0, 3, 1, 2).reshape(len(images), -1)  # CHW planes, as CIFAR stores them
+    return pickle.dumps({b"batch_label": b"x", b"labels": [int(v) for v in labels], b"data": data, b"filenames": []})
+
+
+@pytest.fixture
+def cifar_archive(tmp_path):
+    """A cifar-10-python.tar.gz with 5 train batches of 20 images and a test batch of 20."""
+    path = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        def add(name, blob):
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(blob)
+            archive.addfile(info, io.BytesIO(blob))
+
+        for i in range(1, 6):
+            add(f"data_batch_{i}", _cifar_batch(*separable_images(20, 32, 3, 10, seed=i)))
+        add("test_batch", _cifar_batch(*separable_images(20, 32, 3, 10, seed=9)))
+        names = [f"thing{i}".encode() for i in range(10)]
+        add("batches.meta", pickle.dumps({b"label_names": names, b"num_vis": 3072}))
+    return path
+
+
+def save_image(path, array, mode=None, fmt=None):
+    from PIL import Image
+
+    image = Image.fromarray(array)
+    if mode:
+        image = image.convert(mode)
+    image.save(path, fmt)
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    """train/ and val/ with two classes of real JPEG, PNG, GIF and BMP files of
+    various sizes and colour modes."""
+    root = tmp_path / "images"
+    formats = [("jpg", "RGB", "JPEG"), ("png", "RGBA", "PNG"), ("gif", "P", "GIF"),
+               ("bmp", "RGB", "BMP"), ("jpg", "L", "JPEG"), ("png", "P", "PNG"), ("jpg", "CMYK", "JPEG")]
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 14), ("val", 7)):
+        for label, name in enumerate(("cats", "dogs")):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for i in range(count):
+                ext, mode, fmt = formats[i % len(formats)]
+                h, w = int(rng.integers(40, 60)), int(rng.integers(40, 60))
+                array = rng.integers(0, 80, (h, w, 3)).astype(np.uint8)
+                array[: h // 2 if label == 0 else h] += 150 if label == 0 else 0
+                save_image(folder / f"{i}.{ext}", array, mode, fmt)
+    return root
+
+
+@pytest.fixture
+def tfrecord_dir(tmp_path):
+    """ImageNet-layout TFRecords (image/encoded JPEG, 1-based image/class/label)."""
+    import tensorflow as tf
+
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for split, count, shards in (("train", 24, 2), ("validation", 8, 1)):
+        images, labels = separable_images(count, 48, 3, 2, seed=len(split))
+        for shard in range(shards):
+            path = folder / f"{split}-{shard:05d}-of-{shards:05d}"
+            with tf.io.TFRecordWriter(str(path)) as writer:
+                for image, label in list(zip(images, labels))[shard::shards]:
+                    example = tf.train.Example(features=tf.train.Features(feature={
+                        "image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(
+                            value=[tf.io.encode_jpeg(image).numpy()])),
+                        "image/class/label": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label) + 1])),
+                    }))
+                    writer.write(example.SerializeToString())
+    return folder

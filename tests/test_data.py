@@ -1,0 +1,238 @@
+"""The input pipeline and the dataset readers."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from alexnet.data import pipeline as P
+from alexnet.data.datasets import (
+    InputSpec, eval_dataset, plan_inputs, ten_crop_transform, train_dataset, verify_files,
+)
+from alexnet.data.sources import load_source, read_idx
+from alexnet.errors import UserError
+from conftest import save_image, write_idx
+
+
+def _in_map(fn, *args):
+    """Runs ``fn`` inside Dataset.map (graph mode) on one element."""
+    ds = tf.data.Dataset.from_tensors(args).map(lambda *a: fn(*a))
+    return next(iter(ds))
+
+
+@pytest.mark.parametrize("shape", [(20, 30, 3), (31, 17, 1)])
+def test_deterministic_functions_are_the_same_eagerly_and_in_map(shape):
+    image = tf.constant(np.random.default_rng(0).integers(0, 256, shape), tf.uint8)
+    for fn in (lambda x: P.resize_shorter_side(x, 40), lambda x: P.center_crop(x, 12),
+               lambda x: P.ten_crops(x, 12), lambda x: P.pad_reflect(x, 3)):
+        np.testing.assert_array_equal(fn(image).numpy(), _in_map(fn, image).numpy())
+    encoded = tf.io.encode_png(image)
+    np.testing.assert_array_equal(P.decode_image(encoded, shape[-1]).numpy(),
+                                  _in_map(lambda e: P.decode_image(e, shape[-1]), encoded).numpy())
+
+
+def test_random_functions_behave_the_same_eagerly_and_in_map():
+    image = tf.constant(np.random.default_rng(1).integers(0, 256, (16, 16, 3)), tf.uint8)
+    for result in (P.random_flip(image), _in_map(P.random_flip, image)):
+        r = result.numpy()
+        assert np.array_equal(r, image.numpy()) or np.array_equal(r, image.numpy()[:, ::-1])
+    windows = {image.numpy()[t:t + 10, l:l + 10].tobytes() for t in range(7) for l in range(7)}
+    for _ in range(5):
+        assert P.random_crop(image, 10).numpy().tobytes() in windows
+        assert _in_map(lambda x: P.random_crop(x, 10), image).numpy().tobytes() in windows
+    values = [1.0, 0.5, 0.1]
+    vectors = np.linalg.qr(np.random.default_rng(2).normal(size=(3, 3)))[0]
+    for result in (P.pca_lighting(image, values, vectors), _in_map(lambda x: P.pca_lighting(x, values, vectors), image)):
+        shift = result.numpy() - image.numpy().astype(np.float32)
+        # One colour shift for the whole image: every pixel moves the same way.
+        np.testing.assert_allclose(shift, np.broadcast_to(shift[0, 0], shift.shape), atol=1e-3)
+
+
+def test_resize_shorter_side_keeps_aspect_ratio():
+    image = tf.zeros([100, 50, 3], tf.uint8)
+    assert P.resize_shorter_side(image, 256).shape == (512, 256, 3)
+
+
+def test_pca_noise_statistics():
+    """Shifts are eigvecs @ (alpha * eigvals) * 255 with alpha ~ N(0, 0.1):
+    mean 0 and covariance 255^2 V diag((0.1 lambda)^2) V^T."""
+    values = np.array([0.2, 0.02, 0.005])
+    vectors = np.linalg.qr(np.random.default_rng(3).normal(size=(3, 3)))[0]
+    image = tf.fill([1, 1, 3], tf.constant(100, tf.uint8))
+    tf.random.set_seed(0)
+    shifts = np.stack([P.pca_lighting(image, values, vectors).numpy()[0, 0] - 100 for _ in range(4000)])
+    expected = 255.0**2 * vectors @ np.diag((0.1 * values) ** 2) @ vectors.T
+    np.testing.assert_allclose(shifts.mean(axis=0), 0, atol=4 * np.sqrt(np.diag(expected).max() / 4000))
+    np.testing.assert_allclose(np.cov(shifts, rowvar=False), expected, rtol=0.1, atol=0.02 * expected.max())
+
+
+def test_pca_of_pixels_recovers_the_covariance():
+    rng = np.random.default_rng(4)
+    direction = np.array([1.0, 1.0, 1.0]) / np.sqrt(3)
+    brightness = rng.normal(128, 40, (50, 32, 32, 1))
+    images = np.clip(brightness * direction * np.sqrt(3) + rng.normal(0, 2, (50, 32, 32, 3)), 0, 255).astype(np.uint8)
+    values, vectors = P.pca_of_pixels(images)
+    assert values[0] > 50 * values[1] and values[1] >= values[2] >= 0
+    assert abs(abs(vectors[:, 0] @ direction) - 1) < 1e-3
+    np.testing.assert_allclose(vectors.T @ vectors, np.eye(3), atol=1e-6)
+
+
+def test_ten_crops_geometry():
+    image = tf.reshape(tf.range(8 * 10 * 1), [8, 10, 1])
+    crops = P.ten_crops(image, 4).numpy()
+    x = image.numpy()
+    assert crops.shape == (10, 4, 4, 1)
+    expected = [x[:4, :4], x[:4, 6:], x[4:, :4], x[4:, 6:], x[2:6, 3:7]]
+    for i, e in enumerate(expected):
+        np.testing.assert_array_equal(crops[i], e)
+        np.testing.assert_array_equal(crops[i + 5], e[:, ::-1])
+
+
+def test_ten_crop_evaluation_averages_the_ten_predictions():
+    from alexnet.evaluate import predict_probabilities
+
+    inputs = tf.keras.Input((4, 4, 1))
+    # A "model" whose prediction depends on where the crop came from.
+    probs = tf.keras.layers.Lambda(lambda x: tf.nn.softmax(tf.stack(
+        [tf.reduce_mean(x, axis=[1, 2, 3]), tf.reduce_mean(x[:, :, :2], axis=[1, 2, 3])], 1) / 10.0))(inputs)
+    model = tf.keras.Model(inputs, probs)
+    image = tf.cast(tf.reshape(tf.range(64), [8, 8, 1]), tf.uint8)
+    spec = InputSpec(crop=4, resize=0, channels=1, pad=0, flip=False, pca=None, mean=(0.,), std=(1.,))
+    crops, label = ten_crop_transform(image, 0, spec)
+    ds = tf.data.Dataset.from_tensors((crops, label)).batch(1)
+    averaged, labels = predict_probabilities(model, ds, ten_crop=True)
+    np.testing.assert_allclose(averaged[0], model(crops).numpy().mean(axis=0), rtol=1e-6)
+    assert labels.tolist() == [0]
+
+
+def test_read_idx_and_errors(tmp_path):
+    array = np.random.default_rng(0).integers(0, 256, (5, 3, 4)).astype(np.uint8)
+    write_idx(tmp_path / "a.gz", array)
+    np.testing.assert_array_equal(read_idx(str(tmp_path / "a.gz")), array)
+    (tmp_path / "bad.gz").write_bytes(b"")
+    with pytest.raises(UserError, match="bad.gz"):
+        read_idx(str(tmp_path / "bad.gz"))
+    import gzip
+
+    with gzip.open(tmp_path / "short.gz", "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + (10).to_bytes(4, "big") + b"abc")
+    with pytest.raises(UserError, match="truncated"):
+        read_idx(str(tmp_path / "short.gz"))
+
+
+def test_idx_folder_source(idx_dir):
+    source = load_source(str(idx_dir))
+    assert source.channels == 1 and source.image_size == 28 and source.small
+    assert source.train.images.shape == (240, 28, 28, 1) and len(source.test) == 60
+
+
+def test_cifar_archive_and_folder(cifar_archive, tmp_path):
+    import tarfile
+
+    source = load_source(str(cifar_archive))
+    assert source.train.images.shape == (100, 32, 32, 3) and len(source.test) == 20
+    assert source.class_names[3] == "thing3"
+    with tarfile.open(cifar_archive) as archive:
+        archive.extractall(tmp_path / "x", filter="data")
+    folder_source = load_source(str(tmp_path / "x"))
+    np.testing.assert_array_equal(folder_source.train.images, source.train.images)
+    # The CHW planes were turned into HWC images: band of class k is bright.
+    image, label = source.train.images[0], source.train.labels[0]
+    band = 32 // 10
+    assert image[label * band : (label + 1) * band].min() == 220
+
+
+def test_cifar_pickle_cannot_run_code(tmp_path):
+    import pickle
+    import tarfile, io
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    path = tmp_path / "evil.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            blob = pickle.dumps(Evil())
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(blob)
+            archive.addfile(info, io.BytesIO(blob))
+    with pytest.raises(UserError, match="corrupt"):
+        load_source(str(path))
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_image_folder_decodes_every_format_and_mode(image_folder):
+    source = load_source(str(image_folder))
+    assert source.class_names == ["cats", "dogs"] and len(source.train) == 28 and len(source.val) == 14
+    spec = plan_inputs(source, 32)
+    assert spec.resize == round(32 * 256 / 224) and spec.pca is not None
+    images, labels = next(iter(train_dataset(source, spec, 28)))
+    assert images.shape == (28, 32, 32, 3) and images.dtype == tf.float32
+    eval_images, _ = next(iter(eval_dataset(source, source.val, spec, 14)))
+    assert eval_images.shape == (14, 32, 32, 3)
+    # Class "cats" has a bright upper half whatever the file format/mode.
+    cats = eval_images.numpy()[np.asarray([l == 0 for l in source.val.labels])]
+    assert (cats[:, :12].mean(axis=(1, 2, 3)) > cats[:, -12:].mean(axis=(1, 2, 3)) + 60).all()
+
+
+def test_image_folder_single_root_is_split_by_fraction(image_folder):
+    source = load_source(str(image_folder / "train"), val_fraction=0.25, seed=3)
+    assert len(source.train) + len(source.val) == 28 and len(source.val) == 7
+    again = load_source(str(image_folder / "train"), val_fraction=0.25, seed=3)
+    assert again.val.files == source.val.files
+
+
+def test_bad_files_are_skipped_and_named_or_fail_with_strict(image_folder, capsys):
+    folder = image_folder / "train" / "cats"
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "text.png").write_text("not an image")
+    good = (folder / "0.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    source = load_source(str(image_folder))
+    with pytest.raises(UserError, match="3 bad train"):
+        verify_files(source.train, strict=True)
+    bad = verify_files(source.train)
+    assert sorted(os.path.basename(b) for b in bad) == ["empty.jpg", "text.png", "truncated.jpg"]
+    err = capsys.readouterr().err
+    assert "skipping 3 bad train" in err and "truncated.jpg" in err
+    assert len(source.train) == 28 and not any("empty" in f for f in source.train.files)
+
+
+def test_images_too_small_for_the_crop_are_reported(image_folder):
+    save_image(image_folder / "train" / "dogs" / "tiny.png", np.zeros((5, 5, 3), np.uint8))
+    source = load_source(str(image_folder))
+    with pytest.raises(UserError, match="tiny.png.*smaller than the 32x32 crop"):
+        verify_files(source.train, strict=True, min_size=32)
+
+
+def test_mismatched_and_empty_folders(tmp_path, image_folder):
+    (image_folder / "val" / "birds").mkdir()
+    with pytest.raises(UserError, match=r"extra \['birds'\]"):
+        load_source(str(image_folder))
+    (tmp_path / "empty" / "a").mkdir(parents=True)
+    with pytest.raises(UserError, match="no images"):
+        load_source(str(tmp_path / "empty"))
+    with pytest.raises(UserError, match="Unknown dataset or missing path"):
+        load_source(str(tmp_path / "nowhere"))
+
+
+def test_tfrecords(tfrecord_dir):
+    source = load_source(str(tfrecord_dir))
+    assert source.num_classes == 2 and len(source.train) == 24 and len(source.val) == 8
+    assert set(source.train.labels.tolist()) == {0, 1}  # 1-based labels shifted down
+    spec = plan_inputs(source, 32)
+    images, labels = next(iter(train_dataset(source, spec, 24)))
+    assert images.shape == (24, 32, 32, 3) and set(labels.numpy().tolist()) <= {0, 1}
+
+
+def test_small_data_augmentation_is_pad_and_crop(idx_dir):
+    source = load_source(str(idx_dir))
+    spec = plan_inputs(source, 28)
+    assert spec.resize == 0 and spec.pad == 3 and spec.pca is None and spec.channels == 1
+    images, _ = next(iter(train_dataset(source, spec, 16, seed=0)))
+    assert images.shape == (16, 28, 28, 1)
+    mean, std = spec.mean[0], spec.std[0]
+    np.testing.assert_allclose(mean, source.train.images.mean(), rtol=1e-6)
+    np.testing.assert_allclose(std, source.train.images.std(), rtol=1e-4)

@@ -1,0 +1,207 @@
+"""End-to-end: train, evaluate and predict on small data in each real format,
+resume after kill -9, and clear errors for bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from alexnet.config import Config
+from alexnet.errors import UserError
+from alexnet.training.run import train
+from conftest import save_image
+
+QUICK = dict(variant="small", batch_size=16, precision="float32", learning_rate=0.01, warmup_epochs=0.0)
+
+
+def run_cli(*args, timeout=300):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user runs it
+    return subprocess.run([sys.executable, "-m", "alexnet.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_train_evaluate_predict_on_idx(idx_dir, tmp_path):
+    out = tmp_path / "run"
+    metrics = train(Config(data=str(idx_dir), out=str(out), epochs=5, **QUICK))
+    for name in ("config.json", "input.json", "classes.json", "history.csv", "state.json", "best.keras",
+                 "model.keras", "metrics.json", "loss.png", "accuracy.png"):
+        assert (out / name).is_file(), name
+    assert (out / "logs").is_dir()
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved == metrics and metrics["epochs"] == 5 and metrics["train_seconds"] > 0
+    assert {"test_accuracy", "test_top5_accuracy"} <= set(metrics)
+    # The bands are trivially separable: the model must have learned them.
+    assert metrics["test_accuracy"] > 0.8
+    assert Config.from_json((out / "config.json").read_text()).schedule == "cosine"
+    history = (out / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,") and len(history) == 6
+    # The final model takes raw pixels and is float32 whatever the training precision.
+    from alexnet.saved import load_model_file
+
+    model = load_model_file(str(out / "model.keras"))
+    assert model.input_shape == (None, 28, 28, 1) and model.layers[-1].dtype_policy.name == "float32"
+
+    result = run_cli("evaluate", out, "--data", idx_dir, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert abs(report["top1_accuracy"] - metrics["test_accuracy"]) < 1e-6
+    assert os.path.isfile(report["confusion_matrix_png"])
+    assert sum(map(sum, report["confusion_matrix"])) == 60
+
+    ten = run_cli("evaluate", out / "model.keras", "--data", idx_dir, "--ten-crop", "--json")
+    assert ten.returncode == 0, ten.stderr
+    assert json.loads(ten.stdout)["crops"] == "ten" and json.loads(ten.stdout)["top1_accuracy"] > 0.6
+
+    from alexnet.data.sources import load_source
+
+    images = load_source(str(idx_dir)).test.images
+    for i in range(3):
+        save_image(tmp_path / f"test{i}.png", images[i, ..., 0])
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    pred = run_cli("predict", out, tmp_path / "test0.png", tmp_path / "broken.png", tmp_path / "test1.png", "--json")
+    assert pred.returncode == 1
+    lines = [json.loads(line) for line in pred.stdout.splitlines()]
+    assert [("error" in l) for l in lines] == [False, True, False]
+    assert "broken.png" in pred.stderr and "Traceback" not in pred.stderr
+    assert lines[0]["predictions"][0]["class"] in json.loads((out / "classes.json").read_text())
+    probabilities = [p["probability"] for p in lines[0]["predictions"]]
+    assert probabilities == sorted(probabilities, reverse=True) and len(probabilities) == 3
+
+
+def test_train_on_cifar_archive(cifar_archive, tmp_path):
+    metrics = train(Config(data=str(cifar_archive), out=str(tmp_path / "c"), epochs=1, **QUICK))
+    assert metrics["test_images"] == 20 and metrics["train_images"] == 90  # 10% held out
+
+
+def test_train_on_image_folder_and_tfrecords(image_folder, tfrecord_dir, tmp_path):
+    for data in (image_folder, tfrecord_dir):
+        out = tmp_path / data.name
+        metrics = train(Config(data=str(data), out=str(out), epochs=1, image_size=32, **QUICK))
+        spec = json.loads((out / "input.json").read_text())
+        assert spec["crop"] == 32 and spec["resize"] == 37 and len(spec["pca"]["eigenvalues"]) == 3
+        assert 0 <= metrics["test_accuracy"] <= 1
+    result = run_cli("predict", tmp_path / image_folder.name, image_folder / "val" / "cats")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 7 and "cats" in result.stdout
+
+
+def test_mixed_bfloat16_training_runs(idx_dir, tmp_path):
+    import keras
+
+    try:
+        metrics = train(Config(data=str(idx_dir), out=str(tmp_path / "bf16"), epochs=2,
+                               **{**QUICK, "precision": "mixed_bfloat16"}))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert metrics["precision"] == "mixed_bfloat16" and metrics["test_accuracy"] > 0.5
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_the_checkpoint(idx_dir, tmp_path, monkeypatch):
+    import keras
+    import tensorflow as tf
+
+    from alexnet.training import run
+
+    out = tmp_path / "nan"
+    train(Config(data=str(idx_dir), out=str(out), epochs=2, max_steps_per_epoch=2, **QUICK))
+    good = json.loads((out / "state.json").read_text())
+
+    def nan_after_first_batches(model, optimizer):
+        step = tf.Variable(0.0)
+
+        def loss(y_true, y_pred):
+            step.assign_add(1.0)
+            scale = tf.where(step > 2, float("nan"), 1.0)
+            return keras.losses.sparse_categorical_crossentropy(y_true, y_pred) * scale
+
+        model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(5, name="top5_accuracy")])
+
+    monkeypatch.setattr(run, "compile_model", nan_after_first_batches)
+    fresh = tmp_path / "fresh"
+    with pytest.raises(UserError, match=r"diverged: the loss became nan at epoch 1, batch 3\. Lower --learning-rate"):
+        train(Config(data=str(idx_dir), out=str(fresh), epochs=2, **QUICK))
+    assert not (fresh / "model.keras").exists() and not (fresh / "state.json").exists()
+    assert json.loads((out / "state.json").read_text()) == good
+
+
+def test_changed_settings_are_refused(idx_dir, tmp_path):
+    out = tmp_path / "r"
+    train(Config(data=str(idx_dir), out=str(out), epochs=1, max_steps_per_epoch=2, **QUICK))
+    with pytest.raises(UserError, match="other settings.*dropout"):
+        train(Config(data=str(idx_dir), out=str(out), epochs=1, max_steps_per_epoch=2, dropout=0.3,
+                     **QUICK))
+
+
+def test_resume_after_kill_minus_nine(idx_dir, tmp_path):
+    out = tmp_path / "killed"
+    args = ["train", "--data", idx_dir, "--out", out, "--epochs", 6, "--batch-size", 16,
+            "--precision", "float32", "--max-steps-per-epoch", 8]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen([sys.executable, "-m", "alexnet.cli", *map(str, args)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    state = out / "state.json"
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if state.exists() and json.loads(state.read_text())["epoch"] >= 2:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "training ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    done = json.loads(state.read_text())["epoch"]
+    assert 2 <= done < 6
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert f"Resuming {out} after epoch {done} of 6" in result.stderr
+    rows = (out / "history.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    checkpoints = [f for f in os.listdir(out) if f.startswith("checkpoint-")]
+    assert checkpoints == ["checkpoint-6.keras"]
+    # A finished run is reported, not retrained.
+    again = run_cli(*args)
+    assert again.returncode == 0 and "already holds a finished run" in again.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--data", "/no/such/place"], "Unknown dataset or missing path '/no/such/place'"),
+    (["train", "--data", "imagenet21k"], "Unknown dataset or missing path 'imagenet21k'"),
+    (["train", "--data", "tfds:surely_not_a_dataset"], "tfds"),
+    (["evaluate", "/no/model.keras"], "No such model file: /no/model.keras"),
+    (["predict", "/no/model.keras", "x.png"], "No such model file"),
+    (["summary", "--variant", "paper", "--input-shape", "32,32,3"], "too small for variant 'paper'"),
+    (["summary", "--classes", "1"], "classes must be an integer >= 2, got 1"),
+])
+def test_cli_errors_are_one_line(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_rejects_files_that_are_not_models(tmp_path, idx_dir):
+    fake = tmp_path / "model.keras"
+    fake.write_text("hello")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "zip.keras", "w") as z:
+        z.writestr("something.txt", "x")
+    for path in (fake, tmp_path / "zip.keras"):
+        result = run_cli("evaluate", path, "--data", idx_dir)
+        assert result.returncode == 2 and "not" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_empty_dataset_and_bad_value(tmp_path):
+    (tmp_path / "empty" / "train" / "a").mkdir(parents=True)
+    (tmp_path / "empty" / "val" / "a").mkdir(parents=True)
+    result = run_cli("train", "--data", tmp_path / "empty", "--out", tmp_path / "o")
+    assert result.returncode == 2 and "holds no images" in result.stderr
+    result = run_cli("train", "--data", tmp_path / "empty", "--epochs", "0", "--out", tmp_path / "o")
+    assert result.returncode == 2 and "--epochs must be a positive integer, got 0" in result.stderr
