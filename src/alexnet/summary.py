@@ -19,7 +19,7 @@ def layer_macs(layer) -> int:
 
 
 def summarize(model):
-    """Rows of (name, type, output shape, params, MACs) and the totals."""
+    """One row per layer: (name, type, output shape, params, MACs)."""
     rows = []
     for layer in model.layers:
         shape = layer.output.shape

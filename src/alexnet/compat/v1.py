@@ -78,7 +78,10 @@ def inference(images, num_classes, keep_prob, variant="paper", activation="relu"
     placeholder: 0.5 to train as the paper, 1.0 to test).
     """
     spec = get_variant(variant)
-    act = {"relu": tf.nn.relu, "tanh": tf.nn.tanh}[activation]
+    activations = {"relu": tf.nn.relu, "tanh": tf.nn.tanh}
+    if activation not in activations:
+        raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}.")
+    act = activations[activation]
     lrn = spec.lrn if lrn is None else lrn
     pre = dict(spec.preprocessing if preprocessing is None else preprocessing)
     x = tf.cast(images, tf.float32)

@@ -307,13 +307,16 @@ def _read_with_torch(path):
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         raise UserError(f"{path} is not a readable PyTorch file: {_first_line(error)}") from None
-    if isinstance(obj, dict):
-        return collections.OrderedDict(
-            (k, v.detach().float().numpy() if v.dtype == torch.bfloat16 else v.detach().numpy())
-            if hasattr(v, "detach") else (k, v)
-            for k, v in obj.items()
-        )
-    return obj
+
+    def to_numpy(value):
+        if isinstance(value, torch.Tensor):
+            value = value.detach()
+            return (value.float() if value.dtype == torch.bfloat16 else value).numpy()
+        if isinstance(value, dict):
+            return collections.OrderedDict((k, to_numpy(v)) for k, v in value.items())
+        return value
+
+    return to_numpy(obj)
 
 
 def read_state_dict(path, *, reader="builtin"):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from alexnet.errors import UserError
-from alexnet.importers.common import check_tensors, conv_kernel, conv_shape, dense_kernel
+from alexnet.importers.common import check_tensors, conv_kernel, dense_kernel
 from alexnet.importers.torch_file import read_state_dict
 
 CONVS = {"conv1": "features.0", "conv2": "features.3", "conv3": "features.6",
@@ -48,19 +48,12 @@ def import_torchvision(path, *, classifier_activation="softmax", input_shape=Non
 
     tensors = read_state_dict(path, reader=reader)
     classes = _classes(tensors)
+    check_tensors(path, tensors, expected_shapes(classes))  # before building: errors come fast
     try:
         model = AlexNet(variant="owt", classes=classes, input_shape=input_shape,
                         classifier_activation=classifier_activation)
     except ValueError as error:
         raise UserError(str(error)) from None
-
-    expected = {}
-    for layer_name, key in {**CONVS, **DENSES}.items():
-        kernel, bias = model.get_layer(layer_name).get_weights()
-        shape = conv_shape(kernel.shape) if kernel.ndim == 4 else kernel.shape[::-1]
-        expected[f"{key}.weight"] = shape
-        expected[f"{key}.bias"] = bias.shape
-    check_tensors(path, tensors, expected)
 
     _, h, w, c = model.get_layer("flatten").input.shape
     for layer_name, key in CONVS.items():
@@ -73,6 +66,24 @@ def import_torchvision(path, *, classifier_activation="softmax", input_shape=Non
             [dense_kernel(tensors[f"{key}.weight"], chw), np.asarray(tensors[f"{key}.bias"], np.float32)]
         )
     return model
+
+
+def expected_shapes(classes=1000):
+    """``{key: shape}`` of torchvision's AlexNet state dict, in order."""
+    from alexnet.variants import get_variant
+
+    spec = get_variant("owt")
+    shapes, channels = {}, 3
+    for conv, key in zip(spec.convs, CONVS.values()):
+        shapes[f"{key}.weight"] = (conv.filters, channels // conv.groups, conv.kernel, conv.kernel)
+        shapes[f"{key}.bias"] = (conv.filters,)
+        channels = conv.filters
+    rows, cols = spec.adaptive_pool
+    units = [channels * rows * cols, *spec.fc_units, classes]
+    for key, fan_in, fan_out in zip(DENSES.values(), units, units[1:]):
+        shapes[f"{key}.weight"] = (fan_out, fan_in)
+        shapes[f"{key}.bias"] = (fan_out,)
+    return shapes
 
 
 def _classes(tensors):
