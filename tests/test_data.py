@@ -229,10 +229,24 @@ def test_tfrecords(tfrecord_dir):
 
 def test_small_data_augmentation_is_pad_and_crop(idx_dir):
     source = load_source(str(idx_dir))
-    spec = plan_inputs(source, 28)
+    spec = plan_inputs(source, 28, pad=3)
     assert spec.resize == 0 and spec.pad == 3 and spec.pca is None and spec.channels == 1
+    assert plan_inputs(source, 28).pad == 0
     images, _ = next(iter(train_dataset(source, spec, 16, seed=0)))
     assert images.shape == (16, 28, 28, 1)
     mean, std = spec.mean[0], spec.std[0]
     np.testing.assert_allclose(mean, source.train.images.mean(), rtol=1e-6)
     np.testing.assert_allclose(std, source.train.images.std(), rtol=1e-4)
+
+
+def test_ten_crops_of_small_images_are_shifted_views():
+    image = tf.constant(np.random.default_rng(5).integers(0, 256, (28, 28, 1)), tf.uint8)
+    spec = InputSpec(crop=28, resize=0, channels=1, pad=0, flip=True, pca=None, mean=(0.,), std=(1.,))
+    crops, _ = ten_crop_transform(image, 0, spec)
+    crops = crops.numpy()
+    np.testing.assert_array_equal(crops[4], image.numpy())  # the centre crop is the image itself
+    padded = np.pad(image.numpy(), [(3, 3), (3, 3), (0, 0)], mode="reflect")
+    np.testing.assert_array_equal(crops[0], padded[:28, :28])  # 28 // 8 = 3 px off centre
+    np.testing.assert_array_equal(crops[3], padded[6:, 6:])
+    np.testing.assert_array_equal(crops[8], padded[6:, 6:][:, ::-1])
+    np.testing.assert_array_equal(crops[9], image.numpy()[:, ::-1])

@@ -75,7 +75,7 @@ def test_train_evaluate_predict_on_idx(idx_dir, tmp_path):
 
 def test_train_on_cifar_archive(cifar_archive, tmp_path):
     metrics = train(Config(data=str(cifar_archive), out=str(tmp_path / "c"), epochs=1, **QUICK))
-    assert metrics["test_images"] == 20 and metrics["train_images"] == 90  # 10% held out
+    assert metrics["test_images"] == 20 and metrics["train_images"] == 95  # 5% held out
 
 
 def test_train_on_image_folder_and_tfrecords(image_folder, tfrecord_dir, tmp_path):
@@ -205,3 +205,17 @@ def test_cli_empty_dataset_and_bad_value(tmp_path):
     assert result.returncode == 2 and "holds no images" in result.stderr
     result = run_cli("train", "--data", tmp_path / "empty", "--epochs", "0", "--out", tmp_path / "o")
     assert result.returncode == 2 and "--epochs must be a positive integer, got 0" in result.stderr
+
+
+def test_plateau_schedule_state_is_restored_after_its_reset(tmp_path):
+    import keras
+
+    from alexnet.training.checkpoint import RunCheckpoint
+
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max", patience=3)
+    state = {"epoch": 4, "history": [], "train_seconds": 1.0, "best": 0.9,
+             "plateau": {"wait": 2, "best": 0.91, "cooldown_counter": 1}}
+    saver = RunCheckpoint(str(tmp_path), state, plateau)
+    for callback in (plateau, saver):  # the order train() gives them to fit()
+        callback.on_train_begin()
+    assert (plateau.wait, plateau.best, plateau.cooldown_counter) == (2, 0.91, 1)

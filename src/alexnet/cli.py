@@ -63,7 +63,7 @@ def add_train(sub):
     p.add_argument("--data", default="fashion_mnist",
                    help="fashion_mnist (default), cifar10, tfds:NAME, or a path: CIFAR-10 archive, "
                         "IDX folder, image folder (train/ val/ or class folders), TFRecord folder")
-    p.add_argument("--variant", default="small", choices=["paper", "single", "owt", "small"])
+    p.add_argument("--variant", default="small", choices=sorted(VARIANTS))
     p.add_argument("--out", help="run directory (default runs/<data>-<variant>)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
@@ -72,6 +72,7 @@ def add_train(sub):
     p.add_argument("--schedule", choices=["plateau", "cosine", "constant"],
                    help="plateau: lr /10 when validation accuracy stops improving (the paper)")
     p.add_argument("--momentum", type=float, default=0.9)
+    _bool_flag(p, "nesterov", "Nesterov momentum (default: on for small, off for the paper's recipe)")
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--warmup-epochs", type=float)
     p.add_argument("--patience", type=int, default=3)
@@ -84,13 +85,21 @@ def add_train(sub):
     p.add_argument("--resize", type=int, help="shorter side before cropping; 0 keeps images as they are")
     _bool_flag(p, "pca-noise", "the paper's PCA colour noise (default: on for RGB ImageNet-scale data)")
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--val-fraction", type=float, default=0.1,
+    p.add_argument("--pad", type=int, help="28-32 px data: random shifts of up to N pixels (pad and crop; default 0)")
+    p.add_argument("--val-fraction", type=float, default=0.05,
                    help="held out for validation when the data has no validation split")
     p.add_argument("--strict", action="store_true", help="fail on bad image files instead of skipping them")
     p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--deterministic", action="store_true", help="deterministic ops (slower)")
     p.add_argument("--max-steps-per-epoch", type=int, help="cap steps per epoch (quick runs)")
+    p.add_argument("--strategy", default="default", choices=["default", "mirrored", "two-tower", "multiworker"],
+                   help="default: one device; mirrored: data parallel over GPUs (--batch-size is the global "
+                        "batch, the learning rate is not rescaled); two-tower: the paper's two-GPU model "
+                        "parallelism (--variant paper); multiworker: data parallel over machines, configured "
+                        "by TF_CONFIG (see DISTRIBUTED.md)")
+    p.add_argument("--devices", help="cpu:N splits the CPU into N logical devices (to try the strategies "
+                                     "without GPUs); gpu:0,gpu:1 names the GPUs to use")
     p.set_defaults(run=run_train)
 
 
@@ -173,7 +182,11 @@ def run_summary(args):
 
 from alexnet.cli_weights import add_export, add_import_weights  # noqa: E402
 
-COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weights, add_export]
+from alexnet.cli_reproduce import add_filters, add_neighbors, add_reproduce, add_top5  # noqa: E402
+from alexnet.variants import VARIANTS  # noqa: E402
+
+COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weights, add_export,
+            add_reproduce, add_filters, add_neighbors, add_top5]
 
 
 def build_parser():

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 
 from alexnet.errors import UserError
+from alexnet.variants import base_variant
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("plateau", "cosine", "constant")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("default", "mirrored", "two-tower", "multiworker")
+DEVICES = re.compile(r"^(cpu:[1-9][0-9]*|gpu:[0-9]+(,gpu:[0-9]+)*)$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Config:
     learning_rate: float | None = None
     schedule: str | None = None
     momentum: float = 0.9
+    nesterov: bool | None = None
     weight_decay: float | None = None
     warmup_epochs: float | None = None
     patience: int = 3  # epochs without validation improvement before lr /10
@@ -45,13 +50,18 @@ class Config:
     resize: int | None = None
     pca_noise: bool | None = None
     flip: bool = True
-    val_fraction: float = 0.1  # image folders without val/, and small data
+    pad: int | None = None  # 28-32 px data: pad-and-crop shift in pixels (0: off)
+    val_fraction: float = 0.05  # held out when the data has no validation split
     strict: bool = False
     # Execution.
     precision: str = "auto"
     seed: int = 0
     deterministic: bool = False
     max_steps_per_epoch: int | None = None  # for quick runs and tests
+    # Distribution (see alexnet.training.distribute): default, mirrored,
+    # two-tower or multiworker; devices "cpu:N" or "gpu:0,gpu:1".
+    strategy: str = "default"
+    devices: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -66,21 +76,25 @@ class Config:
 
 
 PAPER_RECIPE = dict(
-    epochs=90, batch_size=128, optimizer="sgd", learning_rate=0.01,
-    schedule="plateau", weight_decay=5e-4, warmup_epochs=0.0,
+    epochs=90, batch_size=128, optimizer="sgd", learning_rate=0.01, nesterov=False,
+    schedule="plateau", weight_decay=5e-4, warmup_epochs=0.0, pad=0,
 )
-# `small` on 28-32 px data: the paper's SGD with momentum and weight decay,
-# but a larger peak learning rate with a short warm-up and cosine decay, so
-# that 15 epochs suffice; tuned on Fashion-MNIST (see README).
+# `small` on 28-32 px data, tuned on Fashion-MNIST for a run of minutes (see
+# README): SGD with Nesterov momentum, batch 256, a peak learning rate of 0.1
+# after one epoch of warm-up, cosine decay over 15 epochs. The weight decay
+# enters the momentum as in the paper, so 5e-5 here shrinks weights about as
+# much per step as Keras' decoupled 5e-4 would. Flips only: 2-pixel shifts
+# (--pad 2) regularize more than 15 epochs can use (92.5% after 20 epochs
+# against 93% after 15 without).
 SMALL_RECIPE = dict(
-    epochs=15, batch_size=128, optimizer="sgd", learning_rate=0.05,
-    schedule="cosine", weight_decay=5e-4, warmup_epochs=0.5,
+    epochs=15, batch_size=256, optimizer="sgd", learning_rate=0.1, nesterov=True,
+    schedule="cosine", weight_decay=5e-5, warmup_epochs=1.0, pad=0,
 )
 
 
 def resolve(config: Config) -> Config:
     """Fills the recipe's defaults and checks every value."""
-    recipe = SMALL_RECIPE if config.variant == "small" else PAPER_RECIPE
+    recipe = SMALL_RECIPE if base_variant(config.variant) == "small" else PAPER_RECIPE
     filled = config.replace(**{k: v for k, v in recipe.items() if getattr(config, k) is None})
     _check(filled)
     return filled
@@ -111,3 +125,10 @@ def _check(c: Config):
         fail("weight_decay", c.weight_decay, ">= 0")
     if c.max_steps_per_epoch is not None and c.max_steps_per_epoch < 1:
         fail("max_steps_per_epoch", c.max_steps_per_epoch, "a positive integer")
+    if c.strategy not in STRATEGIES:
+        fail("strategy", c.strategy, f"one of {', '.join(STRATEGIES)}")
+    if c.devices is not None and not DEVICES.match(c.devices):
+        fail("devices", c.devices, "cpu:N (N logical CPU devices) or gpu:I[,gpu:J...]")
+    if c.strategy == "two-tower" and c.variant != "paper":
+        raise UserError(f"--strategy two-tower splits the paper variant's two towers; add --variant paper "
+                        f"(got --variant {c.variant}).")

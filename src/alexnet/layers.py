@@ -63,14 +63,21 @@ class LocalResponseNormalization(keras.layers.Layer):
     kernel in ``float32`` and ``float16``; TensorFlow has no ``bfloat16`` LRN
     kernel, so ``bfloat16`` input is computed in ``float32`` there too. The
     output dtype is always the input's dtype. Input is channels-last.
+
+    ``groups`` (default 1) splits the channels into that many equal groups and
+    keeps every window inside its group: ``groups=2`` is the paper's LRN on two
+    GPUs, where each tower normalizes only its own kernels' outputs.
     """
 
     IMPLEMENTATIONS = ("matmul", "tf")
 
     def __init__(
-        self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, implementation="matmul", **kwargs
+        self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, implementation="matmul", groups=1, **kwargs
     ):
         super().__init__(**kwargs)
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"groups must be an integer >= 1, got {groups!r}.")
+        self.groups = groups
         if implementation not in self.IMPLEMENTATIONS:
             raise ValueError(
                 f"implementation must be one of {self.IMPLEMENTATIONS}, got {implementation!r}."
@@ -112,9 +119,13 @@ class LocalResponseNormalization(keras.layers.Layer):
             raise ValueError(
                 f"LocalResponseNormalization needs a known channel count, got {tuple(input_shape)!r}."
             )
+        if channels % self.groups:
+            raise ValueError(f"groups={self.groups} does not divide the {channels} input channels.")
         index = np.arange(channels)
         # window[j, c] = 1 where channel j is inside channel c's window.
         self._window = np.abs(index[:, None] - index[None, :]) <= self.depth_radius
+        group = index // (channels // self.groups)
+        self._window &= group[:, None] == group[None, :]
 
     def call(self, inputs):
         if self.implementation == "tf" and inputs.dtype != tf.bfloat16:
@@ -122,9 +133,13 @@ class LocalResponseNormalization(keras.layers.Layer):
         else:  # float32 for the matmul path; no bfloat16 kernel for the op
             x = tf.cast(inputs, tf.float32)
         if self.implementation == "tf":
-            y = tf.nn.local_response_normalization(
-                x, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta
-            )
+            parts = [
+                tf.nn.local_response_normalization(
+                    part, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta
+                )
+                for part in (tf.split(x, self.groups, axis=-1) if self.groups > 1 else [x])
+            ]
+            y = parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
         else:
             channels = x.shape[-1]
             window = tf.constant(self._window, dtype=tf.float32)
@@ -145,6 +160,8 @@ class LocalResponseNormalization(keras.layers.Layer):
             beta=self.beta,
             implementation=self.implementation,
         )
+        if self.groups != 1:  # absent by default, so existing configs are unchanged
+            config["groups"] = self.groups
         return config
 
 

@@ -55,7 +55,7 @@ def input_spec_for(model, model_path, source=None):
     small = source is not None and source.small and source.image_size == height
     return InputSpec(
         crop=height, resize=0 if small else int(round(height * 256 / 224)), channels=channels,
-        pad=max(2, height // 8) if small else 0, flip=False, pca=None, mean=(0.0,), std=(1.0,),
+        pad=0, flip=False, pca=None, mean=(0.0,), std=(1.0,),
     )
 
 

@@ -43,8 +43,7 @@ def plan_inputs(source: Source, crop: int, *, resize=None, pad=None, flip=True, 
         resize = 0 if at_native_size else int(round(crop * 256 / 224))
     if resize and resize < crop:
         raise UserError(f"--resize {resize} is smaller than the crop {crop}: no {crop}x{crop} patch fits.")
-    if pad is None:
-        pad = max(2, crop // 8) if at_native_size else 0
+    pad = (pad or 0) if at_native_size else 0
     if pca is None:
         pca = source.channels == 3 and not source.small
     pca_spec = None
@@ -151,11 +150,14 @@ def eval_transform(image, label, spec: InputSpec):
 
 def ten_crop_transform(image, label, spec: InputSpec):
     """The paper's ten crops of one evaluation image: (10, crop, crop, C).
-    Small data is padded first so the corner crops differ from the centre."""
+    Images not resized and barely larger than the crop (28-32 px data) are
+    reflect-padded first, so the corner crops sit crop/8 pixels off centre."""
     if spec.resize:
         image = P.resize_shorter_side(image, spec.resize)
-    elif spec.pad:
-        image = P.pad_reflect(image, spec.pad)
+    else:
+        shape = tf.shape(image)
+        pad = tf.maximum(0, spec.crop // 8 - (tf.minimum(shape[0], shape[1]) - spec.crop) // 2)
+        image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
     return tf.cast(P.ten_crops(image, spec.crop), tf.float32), label
 
 

@@ -74,9 +74,14 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.plateau = plateau
         self.monitor = monitor
         self.diverged = None
-        if plateau is not None and self.state.get("plateau"):
+
+    def on_train_begin(self, logs=None):
+        # ReduceLROnPlateau resets itself in its own on_train_begin, which
+        # runs before this one: put back the state of the run being resumed.
+        if self.plateau is not None and self.state.get("plateau"):
             for key, value in self.state["plateau"].items():
-                setattr(plateau, key, value)
+                if value is not None:
+                    setattr(self.plateau, key, value)
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -101,7 +106,8 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.state["epoch"] = epoch + 1
         if self.plateau is not None:
             self.state["plateau"] = {
-                "wait": self.plateau.wait, "best": float(self.plateau.best),
+                "wait": self.plateau.wait,
+                "best": None if self.plateau.best is None else float(self.plateau.best),  # None before its first epoch
                 "cooldown_counter": self.plateau.cooldown_counter,
             }
         value = logs.get(self.monitor)

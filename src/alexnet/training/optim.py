@@ -59,7 +59,7 @@ def make_schedule(config, steps_per_epoch):
 def make_optimizer(config, steps_per_epoch):
     lr = make_schedule(config, steps_per_epoch)
     if config.optimizer == "sgd":
-        return PaperSGD(lr, momentum=config.momentum, l2=config.weight_decay)
+        return PaperSGD(lr, momentum=config.momentum, nesterov=config.nesterov, l2=config.weight_decay)
     return keras.optimizers.AdamW(lr, weight_decay=config.weight_decay)
 
 

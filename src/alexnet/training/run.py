@@ -26,8 +26,9 @@ from alexnet.data.sources import Source, Split, load_source
 from alexnet.errors import UserError
 from alexnet.model import AlexNet, float32_copy
 from alexnet.training import checkpoint as ckpt
+from alexnet.training import distribute
 from alexnet.training.optim import make_optimizer, resolve_precision
-from alexnet.variants import get_variant
+from alexnet.variants import base_variant, get_variant
 
 
 def log(message):
@@ -53,22 +54,28 @@ def prepare_data(config: Config):
     spec_variant = get_variant(config.variant)
     crop = config.image_size
     if crop is None:
-        crop = source.image_size if source.small and config.variant == "small" else spec_variant.default_input_shape[0]
+        native = source.small and base_variant(config.variant) == "small"
+        crop = source.image_size if native else spec_variant.default_input_shape[0]
     if config.resize == 0 and source.train.files is not None:
         min_size = crop
     else:
         min_size = 0
+    checked = []
     for name in ("train", "val", "test"):
         split = getattr(source, name)
-        if split is not None and split.files is not None and not getattr(split, "_verified", False):
+        if split is not None and split.files is not None and not any(split is c for c in checked):
             source.skipped += verify_files(split, strict=config.strict, min_size=min_size, label=name)
-            split._verified = True
-    spec = plan_inputs(source, crop, resize=config.resize, flip=config.flip, pca=config.pca_noise, seed=config.seed)
+            checked.append(split)  # test is often the val split itself
+    spec = plan_inputs(source, crop, resize=config.resize, pad=config.pad, flip=config.flip,
+                       pca=config.pca_noise, seed=config.seed)
     return source, spec
 
 
 def build_model(config: Config, source: Source, spec: InputSpec):
-    return AlexNet(
+    make = AlexNet
+    if config.strategy == "two-tower":  # the paper variant, split over two devices
+        from alexnet.towers import TwoTowerAlexNet as make
+    return make(
         variant=config.variant,
         input_shape=spec.input_shape,
         classes=source.num_classes,
@@ -98,7 +105,11 @@ def _check_resumable(run_dir, config):
     with open(path, encoding="utf-8") as f:
         saved = Config.from_json(f.read())
     mine, theirs = dataclasses.asdict(config), dataclasses.asdict(saved)
-    changed = sorted(k for k in mine if k != "out" and mine[k] != theirs.get(k))
+    # Strategy and devices may change when a run resumes (say from 4 GPUs to
+    # 2), except to or from two-tower, whose checkpoints hold another model.
+    changed = sorted(k for k in mine if k not in ("out", "strategy", "devices") and mine[k] != theirs.get(k))
+    if (mine["strategy"] == "two-tower") != (theirs.get("strategy") == "two-tower"):
+        changed.append("strategy")
     if changed:
         details = ", ".join(f"{k}: {theirs.get(k)!r} -> {mine[k]!r}" for k in changed)
         raise UserError(f"{run_dir} holds a run with other settings ({details}); use another --out to start afresh.")
@@ -106,14 +117,28 @@ def _check_resumable(run_dir, config):
 
 def train(config: Config) -> dict:
     config = resolve(config)
-    run_dir = config.out
+    dist = distribute.setup(config)  # devices and strategy: before any other TensorFlow work
+    try:
+        return _train(config, dist)
+    except distribute.PEER_ERRORS as error:
+        if dist.name != "multiworker":
+            raise
+        raise dist.failure(error, config.out) from None
+    finally:
+        dist.close()
+
+
+def _train(config: Config, dist: distribute.Distribution) -> dict:
+    # Every process reads the run state from config.out; a multiworker job's
+    # non-chief workers write to a temporary directory instead.
+    run_dir = dist.write_dir(config.out)
     os.makedirs(run_dir, exist_ok=True)
-    _check_resumable(run_dir, config)
-    state = ckpt.load_state(run_dir)
-    if state and os.path.isfile(os.path.join(run_dir, "metrics.json")) and state["epoch"] >= config.epochs:
-        with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as f:
+    _check_resumable(config.out, config)
+    state = ckpt.load_state(config.out)
+    if state and os.path.isfile(os.path.join(config.out, "metrics.json")) and state["epoch"] >= config.epochs:
+        with open(os.path.join(config.out, "metrics.json"), encoding="utf-8") as f:
             metrics = json.load(f)
-        log(f"{run_dir} already holds a finished run; delete it or use another --out to train again.")
+        log(f"{config.out} already holds a finished run; delete it or use another --out to train again.")
         return metrics
 
     keras.utils.set_random_seed(config.seed)
@@ -135,17 +160,23 @@ def train(config: Config) -> dict:
         train_ds = train_ds.repeat()
 
     if state and state.get("checkpoint"):
-        path = os.path.join(run_dir, state["checkpoint"])
-        model = keras.saving.load_model(path, safe_mode=True)
-        log(f"Resuming {run_dir} after epoch {state['epoch']} of {config.epochs}.")
+        path = os.path.join(config.out, state["checkpoint"])
+        with dist.scope():
+            model = keras.saving.load_model(path, safe_mode=True)
+        log(f"Resuming {config.out} after epoch {state['epoch']} of {config.epochs}.")
     else:
         state = None
-        model = build_model(config, source, spec)
-        compile_model(model, make_optimizer(config, steps))
+        with dist.scope():
+            model = build_model(config, source, spec)
+            compile_model(model, make_optimizer(config, steps))
+    dist.agree(state["epoch"] if state else 0, "the epoch to resume from")
+    dist.prepare(model, train_ds.element_spec)
     log(f"Training {model.name} ({model.count_params():,} parameters) on {source.name}: "
         f"{len(source.train):,} train / {len(source.val) if source.val else 0:,} val images, "
         f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, "
         f"{config.epochs} epochs.")
+    if dist.name != "default":
+        log(f"Distribution: {dist.describe(config.batch_size)}")
 
     plateau = None
     if config.schedule == "plateau":
@@ -153,9 +184,11 @@ def train(config: Config) -> dict:
             monitor="val_accuracy" if val_ds is not None else "accuracy",
             mode="max", factor=0.1, patience=config.patience, min_lr=1e-6, verbose=1)
     saver = ckpt.RunCheckpoint(run_dir, state, plateau)
-    callbacks = [saver, keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"))]
-    if plateau is not None:
-        callbacks.append(plateau)
+    # The plateau schedule runs first: it resets itself when training begins
+    # (the saver then restores its resumed state) and updates at each epoch
+    # end before the saver records it.
+    callbacks = [c for c in (plateau, saver) if c is not None]
+    callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
     initial_epoch = saver.state["epoch"]
     if initial_epoch < config.epochs:
         model.fit(
@@ -175,7 +208,7 @@ def train(config: Config) -> dict:
             f"Lower --learning-rate (now {config.learning_rate}); the last good checkpoint "
             f"in {run_dir} is kept and a rerun resumes from it."
         )
-    return finish(model, config, source, spec, saver.state, precision)
+    return finish(model, config.replace(out=run_dir), source, spec, saver.state, precision)
 
 
 def finish(model, config, source, spec, state, precision):
@@ -184,7 +217,10 @@ def finish(model, config, source, spec, state, precision):
     test = model.evaluate(eval_dataset(source, source.test, spec, 256), return_dict=True, verbose=0)
     # Uncompiled (no optimizer state in the file) and in float32, so the
     # saved model runs anywhere; training precision is a property of the run.
-    ckpt.save_model_atomic(float32_copy(model), os.path.join(run_dir, "model.keras"))
+    from alexnet.towers import is_two_tower, single_device_model
+
+    final = single_device_model(model) if is_two_tower(model) else model  # runs on any one device
+    ckpt.save_model_atomic(float32_copy(final), os.path.join(run_dir, "model.keras"))
     metrics = {
         "test_accuracy": float(test["accuracy"]),
         "test_top5_accuracy": float(test["top5_accuracy"]),

@@ -1,0 +1,113 @@
+"""The ``reproduce``, ``filters``, ``neighbors`` and ``top5`` commands (see :mod:`alexnet.cli`)."""
+
+from __future__ import annotations
+
+import json
+
+from alexnet.errors import UserError
+
+EXPERIMENT_NAMES = ("relu-vs-tanh", "lrn", "overlapping-pooling", "dropout", "two-tower", "all")
+
+
+def add_reproduce(sub):
+    p = sub.add_parser(
+        "reproduce", help="reproduce one of the paper's claims as a controlled experiment",
+        description="Trains both arms of a comparison (same data, budget and seeds; only the paper's idea "
+                    "switched), each as a normal training run under OUT/runs/<arm>/seed<k> (rerun to resume; "
+                    "finished arms are reused), then writes OUT/<experiment>/results.md, results.json and "
+                    "PNG figures; 'all' also writes OUT/summary.md and summary.json. See REPRODUCTION.md.")
+    p.add_argument("experiment", choices=EXPERIMENT_NAMES)
+    p.add_argument("--data", default="fashion_mnist", help="fashion_mnist (default), cifar10 or a path")
+    p.add_argument("--seeds", type=int, help="seeds per arm (default 3; 1 with --quick)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke test: 2 epochs of at most 3 steps, 1 seed (numbers meaningless)")
+    p.add_argument("--epochs", type=int, help="epochs per run (default: the small recipe's 15)")
+    p.add_argument("--target-error", type=float,
+                   help="relu-vs-tanh: target training error as a fraction (default 0.15 for fashion_mnist, "
+                        "0.25 for cifar10 as in the paper, 0.25 otherwise)")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
+    p.set_defaults(run=run_reproduce)
+
+
+def run_reproduce(args):
+    from alexnet.reproduce.experiments import run_experiment
+    from alexnet.reproduce.report import fmt, headline_row
+
+    result = run_experiment(args.experiment, args.data, out=args.out, seeds=args.seeds, quick=args.quick,
+                            epochs=args.epochs, target_error=args.target_error, precision=args.precision)
+    for r in result["experiments"] if args.experiment == "all" else [result]:
+        row = headline_row(r)
+        print(f"{r['experiment']}: {row['heading']}: {fmt(row['effect'], row['unit'])} "
+              f"(paper: {row['paper']}); {args.out}/{r['experiment']}/results.md")
+    if args.experiment == "all":
+        print(f"summary: {args.out}/summary.md")
+
+
+def add_filters(sub):
+    p = sub.add_parser("filters", help="conv1's kernels as an image grid (the paper's Figure 3)")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("-o", "--out", help="PNG to write (default filters.png beside the model)")
+    p.set_defaults(run=run_filters)
+
+
+def run_filters(args):
+    from alexnet.figures import plot_filters
+
+    _png(args.out)
+    result = plot_filters(args.model, args.out)
+    towers = f", {result['towers']} towers shown apart" if result["towers"] > 1 else ""
+    print(f"{result['png']}: {result['kernels']} conv1 kernels of {'x'.join(map(str, result['kernel_shape']))}"
+          f"{towers}")
+
+
+def add_neighbors(sub):
+    p = sub.add_parser("neighbors", help="training images nearest in fc7 space (the paper's Figure 4, right)")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("--query", nargs="+", required=True, metavar="IMAGE", help="query image files")
+    p.add_argument("--data", default="fashion_mnist", help="the dataset whose training images are searched")
+    p.add_argument("-k", type=int, default=6, help="neighbours per query (default 6)")
+    p.add_argument("--max-images", type=int, default=10000,
+                   help="search the first N training images (default 10000)")
+    p.add_argument("-o", "--out", help="PNG to write (default neighbors.png beside the model)")
+    p.add_argument("--json", action="store_true", help="print the neighbours as JSON")
+    p.set_defaults(run=run_neighbors)
+
+
+def run_neighbors(args):
+    from alexnet.figures import nearest_neighbors
+
+    _png(args.out)
+    result = nearest_neighbors(args.model, args.query, args.data, k=args.k, max_images=args.max_images,
+                               out=args.out)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    for answer in result["queries"]:
+        near = ", ".join(f"#{n['index']} {n['class']} ({n['distance']:.3g})" for n in answer["neighbors"])
+        print(f"{answer['query']}: {near}")
+    print(f"figure: {result['png']}")
+
+
+def add_top5(sub):
+    p = sub.add_parser("top5", help="test images with their top-5 predictions (the paper's Figure 4, left)")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("--data", default="fashion_mnist")
+    p.add_argument("-n", type=int, default=8, help="images in the panel (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="which test images (default 0)")
+    p.add_argument("-o", "--out", help="PNG to write (default top5.png beside the model)")
+    p.set_defaults(run=run_top5)
+
+
+def run_top5(args):
+    from alexnet.figures import plot_top5
+
+    _png(args.out)
+    result = plot_top5(args.model, args.data, n=args.n, out=args.out, seed=args.seed)
+    right = sum(a["top5"][0]["class"] == a["class"] for a in result["images"])
+    print(f"{result['png']}: {len(result['images'])} test images, {right} with the true class first")
+
+
+def _png(path):
+    if path is not None and not path.lower().endswith(".png"):
+        raise UserError(f"The output must be a .png file, got {path}.")

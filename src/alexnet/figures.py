@@ -1,0 +1,273 @@
+"""Figures of what a trained network learned, after the paper's Figures 3 and 4.
+
+* :func:`plot_filters`: conv1's kernels as an image grid (Figure 3); for a
+  two-tower model (conv2 grouped) the kernels feeding each tower apart.
+* :func:`nearest_neighbors`: the training images closest to each query in
+  fc7 feature space (Euclidean distance; Figure 4, right).
+* :func:`plot_top5`: test images with their top-5 predicted probabilities,
+  the true class highlighted (Figure 4, left).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from alexnet.errors import UserError  # noqa: E402
+
+
+def _layer(model, name, path):
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        raise UserError(f"{path} has no layer {name!r}; is it an AlexNet model?") from None
+
+
+def conv1_kernels(model, path="model"):
+    """conv1's kernels as ``(count, height, width, channels)`` and the number
+    of towers (conv2's groups)."""
+    kernel = np.asarray(_layer(model, "conv1", path).get_weights()[0], np.float32)  # (kh, kw, cin, cout)
+    towers = int(getattr(_layer(model, "conv2", path), "groups", 1) or 1)
+    return np.transpose(kernel, (3, 0, 1, 2)), towers
+
+
+def _normalized(kernel):
+    """One kernel scaled to [0, 1] (each kernel on its own, as in Figure 3)."""
+    low, high = float(kernel.min()), float(kernel.max())
+    return (kernel - low) / (high - low) if high > low else np.full_like(kernel, 0.5)
+
+
+def _grid(ax, kernels, title):
+    count = len(kernels)
+    cols = int(np.ceil(np.sqrt(count * 2)))  # wider than tall, like Figure 3
+    rows = int(np.ceil(count / cols))
+    h, w, c = kernels.shape[1:]
+    canvas = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1, 3 if c == 3 else 1), np.float32)
+    for i, kernel in enumerate(kernels):
+        r, q = divmod(i, cols)
+        image = _normalized(kernel)
+        if c not in (1, 3):  # other channel counts: the mean over channels, in gray
+            image = image.mean(axis=-1, keepdims=True)
+        canvas[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = image
+    if canvas.shape[-1] == 1:
+        ax.imshow(canvas[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    else:
+        ax.imshow(canvas, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+
+
+def plot_filters(model_path, out=None):
+    """Writes conv1's kernels as a PNG grid; returns the PNG's path and a
+    description (kernel shape, towers)."""
+    from alexnet.saved import load_model_file
+
+    model = load_model_file(model_path)
+    kernels, towers = conv1_kernels(model, model_path)
+    out = out or os.path.join(_folder(model_path), "filters.png")
+    count, h, w, c = kernels.shape
+    if towers > 1 and count % towers == 0:
+        per = count // towers
+        groups = [(kernels[i * per:(i + 1) * per], f"tower {i + 1}: kernels {i * per + 1}-{(i + 1) * per}")
+                  for i in range(towers)]
+    else:
+        towers = 1
+        groups = [(kernels, f"conv1: {count} kernels of {h}x{w}x{c}")]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 2.2 * len(groups) + 0.6), dpi=120, squeeze=False)
+    for ax, (group, title) in zip(axes[:, 0], groups):
+        _grid(ax, group, title)
+    fig.suptitle(f"{model.name}: conv1 kernels ({h}x{w}x{c})", fontsize=10)
+    fig.tight_layout()
+    _save(fig, out)
+    return {"png": out, "kernels": count, "kernel_shape": [h, w, c], "towers": towers}
+
+
+def _folder(model_path):
+    return model_path if os.path.isdir(model_path) else os.path.dirname(os.path.abspath(model_path))
+
+
+def _save(fig, out):
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def _load(model_path, data, seed=0):
+    from alexnet.data.sources import load_source
+    from alexnet.saved import class_names_for, input_spec_for, load_model_file
+
+    model = load_model_file(model_path)
+    source = load_source(data, seed=seed)
+    spec = input_spec_for(model, model_path, source)
+    if spec.channels != source.channels:
+        raise UserError(f"{model_path} takes {spec.channels}-channel images but {source.name} has {source.channels}.")
+    if model.output_shape[-1] != source.num_classes:
+        raise UserError(f"{model_path} predicts {model.output_shape[-1]} classes but {source.name} has "
+                        f"{source.num_classes}.")
+    names = source.class_names or class_names_for(model, model_path)
+    return model, source, spec, names
+
+
+def _subset(split, indices):
+    from alexnet.data.sources import Split
+
+    def pick(values):
+        if values is None:
+            return None
+        return values[indices] if isinstance(values, np.ndarray) else [values[i] for i in indices]
+
+    return Split(np.asarray(split.labels)[indices], images=pick(split.images), files=pick(split.files))
+
+
+def _check_indexable(split, what):
+    if split.images is None and split.files is None:
+        raise UserError(f"The {what} split is stored as TFRecords or TFDS; use an array or image-folder dataset.")
+
+
+def _images(source, split, spec):
+    """Eval-transformed (centre-cropped, float) images and labels of a split, as arrays."""
+    from alexnet.data.datasets import eval_dataset
+
+    batches = [(x.numpy(), y.numpy()) for x, y in eval_dataset(source, split, spec, 256)]
+    if not batches:
+        return np.zeros((0, *spec.input_shape), np.float32), np.zeros((0,), np.int64)
+    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+
+
+def _query_image(path, spec):
+    import tensorflow as tf
+
+    from alexnet.data import pipeline as P
+    from alexnet.data.datasets import eval_transform
+
+    if not os.path.isfile(path):
+        raise UserError(f"No such image file: {path}")
+    try:
+        image = P.decode_image(tf.io.read_file(path), spec.channels)
+    except Exception:
+        raise UserError(f"{path} is not a readable image (JPEG, PNG, GIF or BMP).") from None
+    if not spec.resize and (image.shape[0] < spec.crop or image.shape[1] < spec.crop):
+        image = P.resize_shorter_side(image, spec.crop)
+    return eval_transform(image, 0, spec)[0].numpy()
+
+
+def fc7_extractor(model, path="model"):
+    """A sub-model from the input to fc7's output (after its activation)."""
+    import keras
+
+    return keras.Model(model.inputs, _layer(model, "fc7", path).output, name="fc7_features")
+
+
+def nearest_neighbors(model_path, queries, data, *, k=6, max_images=10000, out=None, seed=0):
+    """The ``k`` training images nearest to each query image by Euclidean
+    distance between fc7 features (the first ``max_images`` training images
+    are searched). Writes a PNG grid; returns a JSON-ready dict."""
+    if k < 1:
+        raise UserError(f"-k must be a positive integer, got {k}.")
+    if max_images < 1:
+        raise UserError(f"--max-images must be a positive integer, got {max_images}.")
+    if not queries:
+        raise UserError("Give at least one --query image.")
+    model, source, spec, names = _load(model_path, data, seed)
+    _check_indexable(source.train, "training")
+    count = min(max_images, len(source.train))
+    indices = np.arange(count)
+    images, labels = _images(source, _subset(source.train, indices), spec)
+    features_of = fc7_extractor(model, model_path)
+    bank = np.asarray(features_of.predict(images, batch_size=256, verbose=0), np.float64)
+    query_images = np.stack([_query_image(q, spec) for q in queries])
+    query_features = np.asarray(features_of.predict(query_images, verbose=0), np.float64)
+    distances = np.sqrt(np.maximum(
+        (query_features ** 2).sum(1)[:, None] + (bank ** 2).sum(1)[None, :] - 2 * query_features @ bank.T, 0))
+    k = min(k, count)
+    answers = []
+    for q, row in zip(queries, distances):
+        order = np.argsort(row, kind="stable")[:k]
+        answers.append({"query": q, "neighbors": [
+            {"index": int(indices[i]), "label": int(labels[i]), "class": names[int(labels[i])],
+             "distance": float(row[i]),
+             **({"file": source.train.files[int(indices[i])]} if source.train.files is not None else {})}
+            for i in order]})
+    out = out or os.path.join(_folder(model_path), "neighbors.png")
+    _plot_neighbors(query_images, images, answers, out, spec.channels)
+    return {"model": model_path, "data": data, "searched": count, "feature": "fc7", "metric": "euclidean",
+            "png": out, "queries": answers}
+
+
+def _show(ax, image, channels):
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    if channels == 1:
+        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=255)
+    else:
+        ax.imshow(image)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _plot_neighbors(query_images, images, answers, out, channels):
+    k = len(answers[0]["neighbors"])
+    fig, axes = plt.subplots(len(answers), k + 1, figsize=(1.4 * (k + 1), 1.6 * len(answers)), dpi=100,
+                             squeeze=False)
+    for r, (query, answer) in enumerate(zip(query_images, answers)):
+        _show(axes[r, 0], query, channels)
+        axes[r, 0].set_title("query", fontsize=8, color="tab:red")
+        for c, neighbor in enumerate(answer["neighbors"], start=1):
+            _show(axes[r, c], images[neighbor["index"]], channels)
+            axes[r, c].set_title(f"{neighbor['class'][:12]}\nd={neighbor['distance']:.3g}", fontsize=7)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def plot_top5(model_path, data, *, n=8, out=None, seed=0):
+    """``n`` test images chosen at random (``seed``) with bars of their top-5
+    predicted probabilities; the true class's bar is red. Returns the PNG's
+    path and the predictions."""
+    if n < 1:
+        raise UserError(f"-n must be a positive integer, got {n}.")
+    model, source, spec, names = _load(model_path, data, seed)
+    _check_indexable(source.test, "test")
+    if len(source.test) == 0:
+        raise UserError(f"The test split of {source.name} is empty.")
+    indices = np.sort(np.random.default_rng(seed).permutation(len(source.test))[:n])
+    images, labels = _images(source, _subset(source.test, indices), spec)
+    probs = np.asarray(model.predict(images, verbose=0), np.float64)
+    top = min(5, probs.shape[1])
+    cols = min(4, len(images))
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows * 2, cols, figsize=(2.6 * cols, 3.6 * rows), dpi=100, squeeze=False,
+                             gridspec_kw={"height_ratios": [1.3, 1] * rows})
+    answers = []
+    for i, (image, label, p) in enumerate(zip(images, labels, probs)):
+        r, c = divmod(i, cols)
+        best = np.argsort(-p)[:top]
+        _show(axes[2 * r, c], image, spec.channels)
+        axes[2 * r, c].set_title(names[int(label)][:20], fontsize=8)
+        bars = axes[2 * r + 1, c]
+        colours = ["tab:red" if j == label else "tab:blue" for j in best]
+        bars.barh(range(top), p[best], color=colours)
+        bars.set_yticks(range(top), [names[j][:14] for j in best], fontsize=7)
+        bars.invert_yaxis()
+        bars.set_xlim(0, 1)
+        bars.tick_params(axis="x", labelsize=6)
+        answers.append({"index": int(indices[i]), "label": int(label), "class": names[int(label)],
+                        "top5": [{"class": names[j], "probability": float(p[j])} for j in best]})
+    for j in range(len(images), rows * cols):
+        r, c = divmod(j, cols)
+        axes[2 * r, c].axis("off")
+        axes[2 * r + 1, c].axis("off")
+    fig.suptitle("top-5 predictions (true class in red)", fontsize=10)
+    fig.tight_layout()
+    out = out or os.path.join(_folder(model_path), "top5.png")
+    _save(fig, out)
+    return {"png": out, "images": answers}
+
+
+def to_json(result):
+    return json.dumps(result, indent=1)
