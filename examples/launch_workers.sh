@@ -16,7 +16,7 @@
 # worker's status; running the same command again resumes the run. TensorFlow
 # handles SIGTERM itself (as a preemption notice), so workers that do not stop
 # within --grace seconds are killed.
-set -euo pipefail
+set -euo pipefail  # needs bash >= 5.1 (wait -n -p)
 
 workers=2 hosts="" port="" logs="." grace=30
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -74,11 +74,13 @@ for ((i = 0; i < workers; i++)); do
   echo "worker $i on ${host_list[$i]}:$((port + i)), log $log (pid $!)"
 done
 
-status=0
-remaining=$workers
-while ((remaining > 0)); do
-  wait -n -p done_pid "${pids[@]}" || status=$?
-  remaining=$((remaining - 1))
+running=("${pids[@]}")
+while ((${#running[@]} > 0)); do
+  status=0
+  wait -n -p done_pid "${running[@]}" || status=$?
+  still=()
+  for pid in "${running[@]}"; do [[ "$pid" == "$done_pid" ]] || still+=("$pid"); done
+  running=("${still[@]}")
   if ((status != 0)); then
     echo "a worker (pid $done_pid) failed with status $status; stopping the others" >&2
     stop_all

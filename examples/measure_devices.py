@@ -100,10 +100,10 @@ def main():
                                  capture_output=True, text=True, env=env, check=True).stdout
             rates[name].append(1 / json.loads(out.strip().splitlines()[-1])["median_step_s"])
             print(f"run {run + 1}: {name}: {rates[name][-1]:.3f} steps/s", file=sys.stderr, flush=True)
-    print(f"{'setting':<18} {'batch':>5} {'median steps/s':>15} {'range over runs':>17} {'images/s':>9}")
+    print(f"{'setting':<22} {'batch':>5} {'median steps/s':>15} {'range over runs':>17} {'images/s':>9}")
     for name in names:
         median, batch = statistics.median(rates[name]), SETTINGS[name]["batch"]
-        print(f"{name:<18} {batch:>5} {median:>15.3f} {min(rates[name]):>8.3f}-{max(rates[name]):<8.3f} "
+        print(f"{name:<22} {batch:>5} {median:>15.3f} {min(rates[name]):>8.3f}-{max(rates[name]):<8.3f} "
               f"{median * batch:>9.1f}")
 
 

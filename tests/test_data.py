@@ -241,12 +241,19 @@ def test_small_data_augmentation_is_pad_and_crop(idx_dir):
 
 def test_ten_crops_of_small_images_are_shifted_views():
     image = tf.constant(np.random.default_rng(5).integers(0, 256, (28, 28, 1)), tf.uint8)
-    spec = InputSpec(crop=28, resize=0, channels=1, pad=0, flip=True, pca=None, mean=(0.,), std=(1.,))
+    spec = InputSpec(crop=28, resize=0, channels=1, pad=3, flip=True, pca=None, mean=(0.,), std=(1.,))
+    unshifted, _ = ten_crop_transform(image, 0, InputSpec(**{**spec.__dict__, "pad": 0}))
+    for i in range(10):  # trained without shifts: the image and its mirror
+        np.testing.assert_array_equal(unshifted[i], image.numpy() if i < 5 else image.numpy()[:, ::-1])
+    from alexnet.data.datasets import mirror_views
+
+    views, _ = mirror_views(image, 0, spec)
+    np.testing.assert_array_equal(views.numpy(), unshifted.numpy()[[0, 5]])
     crops, _ = ten_crop_transform(image, 0, spec)
     crops = crops.numpy()
     np.testing.assert_array_equal(crops[4], image.numpy())  # the centre crop is the image itself
     padded = np.pad(image.numpy(), [(3, 3), (3, 3), (0, 0)], mode="reflect")
-    np.testing.assert_array_equal(crops[0], padded[:28, :28])  # 28 // 8 = 3 px off centre
+    np.testing.assert_array_equal(crops[0], padded[:28, :28])  # 3 px off centre
     np.testing.assert_array_equal(crops[3], padded[6:, 6:])
     np.testing.assert_array_equal(crops[8], padded[6:, 6:][:, ::-1])
     np.testing.assert_array_equal(crops[9], image.numpy()[:, ::-1])

@@ -110,7 +110,9 @@ def run_train(args):
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
     fields["out"] = fields["out"] or default_run_dir(args.data, args.variant)
     metrics = train(Config(**fields))
-    print(f"test accuracy: {100 * metrics['test_accuracy']:.2f}% "
+    ten = metrics.get("test_accuracy_ten_crop")
+    ten = f", {100 * ten:.2f}% with the paper's ten-crop averaging" if ten is not None else ""
+    print(f"test accuracy: {100 * metrics['test_accuracy']:.2f}% centre crop{ten} "
           f"(top-5 {100 * metrics['test_top5_accuracy']:.2f}%) after {metrics['epochs']} epochs, "
           f"{metrics['train_seconds']:.0f} s of training; run directory {fields['out']}")
 

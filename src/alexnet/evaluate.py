@@ -18,7 +18,7 @@ from alexnet.saved import class_names_for, input_spec_for, load_model_file
 
 def predict_probabilities(model, dataset, ten_crop=False):
     """Class probabilities and labels for a dataset of (images, labels);
-    with ``ten_crop`` each example is a stack of ten crops whose
+    with ``ten_crop`` each example is a stack of views (the ten crops) whose
     probabilities are averaged."""
 
     @tf.function
@@ -27,7 +27,7 @@ def predict_probabilities(model, dataset, ten_crop=False):
             shape = tf.shape(images)
             flat = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
             probs = model(flat, training=False)
-            return tf.reduce_mean(tf.reshape(probs, [shape[0], 10, -1]), axis=1)
+            return tf.reduce_mean(tf.reshape(probs, [shape[0], shape[1], -1]), axis=1)
         return model(images, training=False)
 
     probs, labels = [], []

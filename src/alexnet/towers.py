@@ -18,7 +18,8 @@ transfers between the devices are the ones TensorFlow inserts for a tensor
 that one device produces and the other consumes. Training steps compute
 their gradients with ``tf.gradients``, which places every gradient op beside
 its forward op (``tf.GradientTape`` would leave them all on the first
-device), so the backward pass is split the same way.
+device), so the backward pass is split the same way, and the optimizer's
+update of each variable runs on that variable's device (:func:`beside_inputs`).
 
 Weights have the ``paper`` model's layout. The per-tower variables
 (``conv1/tower1_kernel``, ``conv1/tower2_kernel`` ...) are saved as one
@@ -56,7 +57,6 @@ from alexnet.layers import PACKAGE, Preprocess
 from alexnet.variants import get_variant
 
 TOWERS = 2
-EXCHANGE_LAYERS = ("conv3", "fc6", "fc7", "predictions")  # read both towers
 
 _placements: list[tuple[str, str]] = []
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -173,8 +174,8 @@ class Distribution:
         from alexnet.training.checkpoint import load_state
 
         state = load_state(out) or {}
-        detail = str(getattr(error, "message", error)).strip().splitlines()
-        detail = next((line for line in detail if line.strip()), type(error).__name__)
+        detail = re.sub(r"\{\{[^}]*\}\}\s*", "", str(getattr(error, "message", error)))  # {{function_node ...}}
+        detail = next((line.strip() for line in detail.splitlines() if line.strip()), type(error).__name__)
         where = (f"the last checkpoint (epoch {state['epoch']})" if state.get("checkpoint")
                  else "the start (no checkpoint was written yet)")
         return UserError(
