@@ -33,18 +33,24 @@ def separable_images(n, size, channels, classes, seed=0):
     return images, labels
 
 
-@pytest.fixture
-def idx_dir(tmp_path):
-    """A Fashion-MNIST-shaped IDX folder: 240 train and 60 test 28x28 images, 3 classes."""
-    folder = tmp_path / "idx"
-    folder.mkdir()
-    train_x, train_y = separable_images(240, 28, 1, 3, seed=1)
-    test_x, test_y = separable_images(60, 28, 1, 3, seed=2)
+def write_idx_dataset(folder, n_train=240, n_test=60, classes=3):
+    """Writes a Fashion-MNIST-shaped IDX folder of separable 28x28 images;
+    returns the training images and labels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train_x, train_y = separable_images(n_train, 28, 1, classes, seed=1)
+    test_x, test_y = separable_images(n_test, 28, 1, classes, seed=2)
     write_idx(folder / "train-images-idx3-ubyte.gz", train_x[..., 0])
     write_idx(folder / "train-labels-idx1-ubyte.gz", train_y)
     write_idx(folder / "t10k-images-idx3-ubyte.gz", test_x[..., 0])
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", test_y)
-    return folder
+    return train_x, train_y
+
+
+@pytest.fixture
+def idx_dir(tmp_path):
+    """A Fashion-MNIST-shaped IDX folder: 240 train and 60 test 28x28 images, 3 classes."""
+    write_idx_dataset(tmp_path / "idx")
+    return tmp_path / "idx"
 
 
 def _cifar_batch(images, labels):

@@ -48,7 +48,7 @@ def test_small_graph_trains_with_session_and_feed_dict():
     with graph.as_default():
         tf1.set_random_seed(0)
         net = compat.build_graph(num_classes=10, input_shape=(28, 28, 1), variant="small")
-        train_op = tf1.train.MomentumOptimizer(0.05, 0.9).minimize(net.loss)
+        train_op = tf1.train.AdamOptimizer(1e-3).minimize(net.loss)
         init = tf1.global_variables_initializer()
     assert net.images.shape.as_list() == [None, 28, 28, 1]
     assert net.labels.shape.as_list() == [None, 10]

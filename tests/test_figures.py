@@ -9,7 +9,7 @@ import pytest
 from alexnet.cli import main
 from alexnet.config import Config
 from alexnet.training.run import train
-from conftest import save_image, separable_images, write_idx
+from conftest import save_image, write_idx_dataset
 
 TINY = dict(epochs=1, max_steps_per_epoch=2, batch_size=16, precision="float32", learning_rate=0.01,
             warmup_epochs=0.0, schedule="cosine", image_size=28)
@@ -20,13 +20,7 @@ def trained(tmp_path_factory):
     """Tiny IDX data, a small model and a two-tower small model trained for two steps."""
     root = tmp_path_factory.mktemp("figures")
     data = root / "idx"
-    data.mkdir()
-    train_x, train_y = separable_images(120, 28, 1, 3, seed=1)
-    test_x, test_y = separable_images(30, 28, 1, 3, seed=2)
-    write_idx(data / "train-images-idx3-ubyte.gz", train_x[..., 0])
-    write_idx(data / "train-labels-idx1-ubyte.gz", train_y)
-    write_idx(data / "t10k-images-idx3-ubyte.gz", test_x[..., 0])
-    write_idx(data / "t10k-labels-idx1-ubyte.gz", test_y)
+    train_x, train_y = write_idx_dataset(data, n_train=120, n_test=30)
     runs = {}
     for variant in ("small", "small-2tower"):
         runs[variant] = root / variant

@@ -141,7 +141,7 @@ def test_changed_settings_are_refused(idx_dir, tmp_path):
 
 def test_resume_after_kill_minus_nine(idx_dir, tmp_path):
     out = tmp_path / "killed"
-    args = ["train", "--data", idx_dir, "--out", out, "--epochs", 6, "--batch-size", 16,
+    args = ["train", "--data", idx_dir, "--out", out, "--epochs", 6, "--batch-size", 16, "--lr", 0.01,
             "--precision", "float32", "--max-steps-per-epoch", 8]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen([sys.executable, "-m", "alexnet.cli", *map(str, args)],
