@@ -12,7 +12,10 @@ import os
 import re
 import sys
 
+from alexnet.cli_reproduce import add_filters, add_neighbors, add_reproduce, add_top5
+from alexnet.cli_weights import add_export, add_import_weights
 from alexnet.errors import UserError
+from alexnet.variants import VARIANTS
 
 
 def _quiet_tensorflow():
@@ -181,11 +184,6 @@ def run_summary(args):
         raise UserError(str(error)) from None
     print(format_summary(model))
 
-
-from alexnet.cli_weights import add_export, add_import_weights  # noqa: E402
-
-from alexnet.cli_reproduce import add_filters, add_neighbors, add_reproduce, add_top5  # noqa: E402
-from alexnet.variants import VARIANTS  # noqa: E402
 
 COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weights, add_export,
             add_reproduce, add_filters, add_neighbors, add_top5]
