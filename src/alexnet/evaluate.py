@@ -13,7 +13,7 @@ import tensorflow as tf
 from alexnet.data.datasets import eval_dataset
 from alexnet.data.sources import load_source
 from alexnet.errors import UserError
-from alexnet.saved import class_names_for, input_spec_for, load_model_file
+from alexnet.saved import input_spec_for, load_model_file
 
 
 def predict_probabilities(model, dataset, ten_crop=False):
@@ -37,6 +37,13 @@ def predict_probabilities(model, dataset, ten_crop=False):
     return np.concatenate(probs), np.concatenate(labels)
 
 
+def top1_top5_accuracy(probs, labels):
+    """The fractions of examples whose label is the top class, and among the
+    top five."""
+    top5 = np.argsort(-probs, axis=1)[:, :5]
+    return float(np.mean(top5[:, 0] == labels)), float(np.mean((top5 == labels[:, None]).any(axis=1)))
+
+
 def evaluate(model_path, data, *, ten_crop=False, batch_size=128, out=None):
     model = load_model_file(model_path)
     source = load_source(data)
@@ -50,17 +57,14 @@ def evaluate(model_path, data, *, ten_crop=False, batch_size=128, out=None):
     probs, labels = predict_probabilities(model, dataset, ten_crop)
     if len(labels) == 0:
         raise UserError(f"The test split of {source.name} is empty.")
-    top5 = np.argsort(-probs, axis=1)[:, :5]
-    predicted = top5[:, 0]
+    predicted = np.argmax(probs, axis=1)
     confusion = np.zeros((classes, classes), np.int64)
     np.add.at(confusion, (labels, predicted), 1)
-    names = class_names_for(model, model_path) if source.class_names is None else source.class_names
     per_class = {
         name: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None
-        for i, name in enumerate(names)
+        for i, name in enumerate(source.class_names)
     }
-    top1_acc = float(np.mean(predicted == labels))
-    top5_acc = float(np.mean((top5 == labels[:, None]).any(axis=1)))
+    top1_acc, top5_acc = top1_top5_accuracy(probs, labels)
     result = {
         "model": model_path, "data": source.name, "images": int(len(labels)),
         "crops": "ten" if ten_crop else "centre",
@@ -73,7 +77,7 @@ def evaluate(model_path, data, *, ten_crop=False, batch_size=128, out=None):
     from alexnet.plots import plot_confusion
 
     png = os.path.join(out, f"confusion_{'ten' if ten_crop else 'centre'}.png")
-    plot_confusion(confusion.tolist(), names, png)
+    plot_confusion(confusion.tolist(), source.class_names, png)
     result["confusion_matrix_png"] = png
     result["confusion_matrix"] = confusion.tolist()
     return result

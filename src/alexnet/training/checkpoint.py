@@ -13,6 +13,7 @@ import csv
 import json
 import math
 import os
+import time
 
 import keras
 
@@ -54,10 +55,6 @@ def write_history_csv(path, history):
     os.replace(tmp, path)
 
 
-class DivergedError(RuntimeError):
-    pass
-
-
 class RunCheckpoint(keras.callbacks.Callback):
     """Saves the checkpoint, the run state, ``history.csv`` and the best
     model at every epoch end; stops training when the loss is not finite.
@@ -90,13 +87,9 @@ class RunCheckpoint(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_begin(self, epoch, logs=None):
-        import time
-
         self._start = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
-        import time
-
         if self.diverged:
             return  # never overwrite the last good checkpoint with NaNs
         logs = {k: float(v) for k, v in (logs or {}).items()}

@@ -217,14 +217,11 @@ def ten_crop_metrics(model, source, spec):
     --ten-crop`."""
     if not source.small:
         return {}
-    from alexnet.evaluate import predict_probabilities
+    from alexnet.evaluate import predict_probabilities, top1_top5_accuracy
 
     probs, labels = predict_probabilities(model, eval_dataset(source, source.test, spec, 256, ten_crop=True), True)
-    top5 = np.argsort(-probs, axis=1)[:, :5]
-    return {
-        "test_accuracy_ten_crop": float(np.mean(top5[:, 0] == labels)),
-        "test_top5_accuracy_ten_crop": float(np.mean((top5 == labels[:, None]).any(axis=1))),
-    }
+    top1, top5 = top1_top5_accuracy(probs, labels)
+    return {"test_accuracy_ten_crop": top1, "test_top5_accuracy_ten_crop": top5}
 
 
 def finish(model, config, source, spec, state, precision):
