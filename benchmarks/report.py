@@ -144,7 +144,7 @@ def markdown(results):
         f"Date: {meta['date']}. Machine: {meta['cpu']} ({meta['cores']} cores; "
         f"amx_bf16={meta['amx_bf16']}, avx512_bf16={meta['avx512_bf16']}). "
         f"TensorFlow {meta['tensorflow']}, Keras {meta['keras']}, PyTorch {meta['torch']}. "
-        f"Timing: median of {meta['steps']} steps after {meta['warmup']} warm-up step(s); "
+        f"Timing: median of {describe_steps(meta['steps'])} after {meta['warmup']} warm-up step(s); "
         f"threads: {meta['threads']}; time limit {meta['timeout_s']:g} s per configuration; "
         f"whole run {meta['total_s']:.0f} s.",
         "",
@@ -174,3 +174,11 @@ def markdown(results):
         "",
     ]
     return "\n".join(parts)
+
+
+def describe_steps(steps):
+    """``3`` -> "3 steps"; ``{1: 10, 128: 3}`` -> "10 steps at batch 1, 3 at batch 128"."""
+    if not isinstance(steps, dict):
+        return f"{steps} steps"
+    items = sorted((int(batch), count) for batch, count in steps.items())
+    return ", ".join(f"{count}{' steps' if i == 0 else ''} at batch {batch}" for i, (batch, count) in enumerate(items))

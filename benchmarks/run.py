@@ -30,10 +30,14 @@ from measure import run_isolated  # noqa: E402
 VARIANTS = ("paper", "single", "small")
 MATMUL_PRECISIONS = ("float32", "bf16")
 
+# Timed steps per batch size: fewer for the big batches, whose steps are
+# long and steady, so that the whole grid (180 configurations) takes about an
+# hour on 2 cores. Two warm-up steps: the first traces and compiles, the
+# second lets oneDNN/Inductor caches settle.
 FULL = dict(
     batches=(1, 32, 128), precisions=("float32", "bf16"), keras_modes=("xla-off", "xla-on"),
     torch_modes=("eager", "channels_last", "compile"), phases=("train", "infer"),
-    warmup=3, steps=10, timeout_s=600, matmul_n=4096,
+    warmup=2, steps={1: 10, 32: 5, 128: 3}, timeout_s=600, matmul_n=4096,
     pipeline=dict(images=256, height=375, width=500, resize=256, crop=227, batch=128, warmup=3, steps=10),
 )
 # A smoke check of every code path on the cheapest settings (about a minute).
@@ -88,15 +92,20 @@ def run_task(task, timeout_s):
 
 def throughput_tasks(grid):
     """One task per (framework, variant, phase, batch, precision, mode)."""
-    common = dict(warmup=grid["warmup"], steps=grid["steps"], threads=grid["threads"])
     for variant, phase, batch, precision in itertools.product(
             grid["variants"], grid["phases"], grid["batches"], grid["precisions"]):
+        common = dict(warmup=grid["warmup"], steps=steps_for(grid, batch), threads=grid["threads"])
         for mode in grid["keras_modes"]:
             yield "keras", mode, dict(kind="keras", variant=variant, phase=phase, batch=batch,
                                       precision=precision, xla=mode == "xla-on", **common)
         for mode in grid["torch_modes"]:
             yield "torch", mode, dict(kind="torch", variant=variant, phase=phase, batch=batch,
                                       precision=precision, mode=mode, **common)
+
+
+def steps_for(grid, batch):
+    steps = grid["steps"]
+    return steps.get(batch, max(steps.values())) if isinstance(steps, dict) else steps
 
 
 def run_throughput(grid):
@@ -114,7 +123,7 @@ def run_matmul(grid):
     rows = []
     for framework, kind in (("keras", "tf_matmul"), ("torch", "torch_matmul")):
         task = dict(kind=kind, n=grid["matmul_n"], precisions=list(MATMUL_PRECISIONS),
-                    warmup=grid["warmup"], steps=grid["steps"], threads=grid["threads"])
+                    warmup=grid["warmup"], steps=steps_for(grid, 1), threads=grid["threads"])
         outcome = run_task(task, grid["timeout_s"])
         for precision in MATMUL_PRECISIONS:
             result = (outcome["result"] or {}).get(precision) or {"error": outcome["error"]}

@@ -157,3 +157,17 @@ def test_cli_reproduce_all_quick(idx_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "summary:" in result.stdout and "relu-vs-tanh:" in result.stdout
     assert (tmp_path / "rep" / "summary.md").is_file()
+
+
+def test_default_budget_is_the_small_recipe_compressed_to_six_epochs(tmp_path):
+    from alexnet.config import SMALL_RECIPE
+    from alexnet.reproduce.experiments import DEFAULT_EPOCHS, DEFAULT_SEEDS, base_config
+
+    base = base_config("fashion_mnist", str(tmp_path))
+    assert (base.epochs, DEFAULT_EPOCHS, DEFAULT_SEEDS) == (6, 6, 2)
+    for name, value in SMALL_RECIPE.items():
+        if name != "epochs":
+            assert getattr(base, name) == value, name
+    assert base_config("fashion_mnist", str(tmp_path), epochs=20).epochs == 20
+    quick = base_config("fashion_mnist", str(tmp_path), quick=True)
+    assert (quick.epochs, quick.max_steps_per_epoch) == (2, 3)

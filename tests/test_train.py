@@ -19,10 +19,10 @@ from conftest import save_image
 QUICK = dict(variant="small", batch_size=16, precision="float32", learning_rate=0.01, warmup_epochs=0.0)
 
 
-def run_cli(*args, timeout=300):
+def run_cli(*args, timeout=300, cwd=None):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user runs it
     return subprocess.run([sys.executable, "-m", "alexnet.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+                          capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
 
 
 def test_train_evaluate_predict_on_idx(idx_dir, tmp_path):
@@ -181,11 +181,12 @@ def test_resume_after_kill_minus_nine(idx_dir, tmp_path):
     (["summary", "--variant", "paper", "--input-shape", "32,32,3"], "too small for variant 'paper'"),
     (["summary", "--classes", "1"], "classes must be an integer >= 2, got 1"),
 ])
-def test_cli_errors_are_one_line(args, message):
-    result = run_cli(*args)
+def test_cli_errors_are_one_line(args, message, tmp_path):
+    result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert os.listdir(tmp_path) == []  # a run that could not start leaves no empty run directory behind
 
 
 def test_cli_rejects_files_that_are_not_models(tmp_path, idx_dir):

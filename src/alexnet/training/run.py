@@ -132,7 +132,6 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     # Every process reads the run state from config.out; a multiworker job's
     # non-chief workers write to a temporary directory instead.
     run_dir = dist.write_dir(config.out)
-    os.makedirs(run_dir, exist_ok=True)
     _check_resumable(config.out, config)
     state = ckpt.load_state(config.out)
     if state and os.path.isfile(os.path.join(config.out, "metrics.json")) and state["epoch"] >= config.epochs:
@@ -148,6 +147,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     keras.mixed_precision.set_global_policy(precision)
 
     source, spec = prepare_data(config)
+    os.makedirs(run_dir, exist_ok=True)  # only once the data loads: a failed start leaves no empty folder
     ckpt.write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
     ckpt.write_atomic(os.path.join(run_dir, "input.json"), json.dumps(dataclasses.asdict(spec), indent=1))
     ckpt.write_atomic(os.path.join(run_dir, "classes.json"), json.dumps(source.class_names))
