@@ -126,9 +126,9 @@ def pipeline_section(pipeline, feed_row):
                   "pipeline/training", "peak RSS MiB"), lines)
 
 
-def main_job_section(job):
+def main_job_section(job, skipped=True):
     if job is None:
-        return "Skipped (`--skip-main-job`)."
+        return "Skipped (`--skip-main-job`)." if skipped else "Not finished (still running, or the run was stopped)."
     lines = [(job["command"], _fmt(job.get("wall_s")), job.get("epochs"), job.get("first_epoch_val_at_target") or "",
               _fmt(job.get("wall_s_to_val_target")), _fmt(job.get("test_accuracy"), 4),
               _fmt(job.get("peak_rss_mib")), (job.get("error") or "").replace("|", "/"))]
@@ -170,7 +170,7 @@ def markdown(results):
         "",
         "## Main job (`alexnet train`)",
         "",
-        main_job_section(results.get("main_job")),
+        main_job_section(results.get("main_job"), meta.get("skip_main_job", True)),
         "",
     ]
     return "\n".join(parts)

@@ -108,7 +108,9 @@ def steps_for(grid, batch):
     return steps.get(batch, max(steps.values())) if isinstance(steps, dict) else steps
 
 
-def run_throughput(grid):
+def run_throughput(grid, partial_path=None):
+    """Every throughput row; each finished row is also appended to
+    ``partial_path`` (JSON lines), so a stopped run keeps what it measured."""
     rows = {"keras": [], "torch": []}
     for framework, mode, task in throughput_tasks(grid):
         outcome = run_task(task, grid["timeout_s"])
@@ -116,6 +118,9 @@ def run_throughput(grid):
             "framework": framework, "variant": task["variant"], "phase": task["phase"],
             "batch": task["batch"], "precision": task["precision"], "mode": mode, **outcome,
         })
+        if partial_path:
+            with open(partial_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rows[framework][-1]) + "\n")
     return rows
 
 
@@ -170,6 +175,8 @@ def versions():
 def main(argv=None):
     args, grid = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
+    if os.path.exists(os.path.join(args.out, "partial.jsonl")):
+        os.remove(os.path.join(args.out, "partial.jsonl"))
     started = time.monotonic()
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -182,31 +189,40 @@ def main(argv=None):
     log("Matmul reference rates:")
     matmul = run_matmul(grid)
     log("Throughput:")
-    rows = run_throughput(grid)
+    rows = run_throughput(grid, os.path.join(args.out, "partial.jsonl"))
     log("Input pipeline:")
     pipeline = run_task(dict(kind="pipeline", threads=grid["threads"], **grid["pipeline"]), grid["timeout_s"])
     macs = (info["result"] or {}).get("macs", {})
     for framework_rows in rows.values():
         report.add_derived(framework_rows, macs, matmul_rates(matmul))
     report.add_ratios(rows["keras"], rows["torch"])
-    main_job = None
+    results = {
+        "meta": {**meta, "skip_main_job": args.skip_main_job, "total_s": round(time.monotonic() - started, 1)},
+        "info": info, "matmul": matmul, "keras": rows["keras"], "torch": rows["torch"],
+        "pipeline": pipeline, "pipeline_feed": fastest_training_row(rows["keras"]), "main_job": None,
+    }
+    # Written now and again after the main job, so that stopping the (long)
+    # main job does not lose the throughput tables.
+    text = save(results, args.out)
     if not args.skip_main_job:
         log("Main job (alexnet train):")
         run_dir = os.path.join(os.path.abspath(args.out), time.strftime("main-job-%Y%m%d-%H%M%S"))
-        main_job = run_main_job(run_dir, args.target, args.main_job_timeout, shlex.split(args.main_job_args))
-        log(f"  {main_job}")
-    results = {
-        "meta": {**meta, "total_s": round(time.monotonic() - started, 1)},
-        "info": info, "matmul": matmul, "keras": rows["keras"], "torch": rows["torch"],
-        "pipeline": pipeline, "pipeline_feed": fastest_training_row(rows["keras"]), "main_job": main_job,
-    }
-    text = report.markdown(results)
-    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=1)
-    with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as f:
-        f.write(text)
+        results["main_job"] = run_main_job(run_dir, args.target, args.main_job_timeout,
+                                           shlex.split(args.main_job_args))
+        log(f"  {results['main_job']}")
+        results["meta"]["total_s"] = round(time.monotonic() - started, 1)
+        text = save(results, args.out)
     print(text)
     log(f"Done in {time.monotonic() - started:.0f} s; wrote {args.out}/results.md and results.json.")
+
+
+def save(results, out):
+    text = report.markdown(results)
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=1)
+    with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    return text
 
 
 if __name__ == "__main__":
