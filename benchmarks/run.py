@@ -37,7 +37,7 @@ MATMUL_PRECISIONS = ("float32", "bf16")
 FULL = dict(
     batches=(1, 32, 128), precisions=("float32", "bf16"), keras_modes=("xla-off", "xla-on"),
     torch_modes=("eager", "channels_last", "compile"), phases=("train", "infer"),
-    warmup=2, steps={1: 10, 32: 5, 128: 3}, timeout_s=600, matmul_n=4096,
+    warmup=2, steps={1: 10, 32: 5, 128: 3}, timeout_s=300, matmul_n=4096,
     pipeline=dict(images=256, height=375, width=500, resize=256, crop=227, batch=128, warmup=3, steps=10),
 )
 # A smoke check of every code path on the cheapest settings (about a minute).
