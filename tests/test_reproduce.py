@@ -171,3 +171,28 @@ def test_default_budget_is_the_small_recipe_compressed_to_six_epochs(tmp_path):
     assert base_config("fashion_mnist", str(tmp_path), epochs=20).epochs == 20
     quick = base_config("fashion_mnist", str(tmp_path), quick=True)
     assert (quick.epochs, quick.max_steps_per_epoch) == (2, 3)
+
+
+def test_a_speedup_whose_slow_arm_never_reaches_the_target_is_a_lower_bound(tmp_path):
+    from alexnet.reproduce.report import format_effect, summarize, to_markdown
+
+    def run(train_accuracies):
+        history = [{"accuracy": a, "val_accuracy": a} for a in train_accuracies]
+        return {"history": history, "metrics": {"test_accuracy": train_accuracies[-1], "test_top5_accuracy": 1.0},
+                "config": {}, "dir": str(tmp_path)}
+
+    fast = [run([0.5, 0.9, 0.95, 0.96]), run([0.5, 0.8, 0.95, 0.96])]  # 25% error at epochs 1.625 and 1.833
+    slow = [run([0.5, 0.6, 0.65, 0.7]), run([0.5, 0.55, 0.6, 0.74])]  # never at 25% error in 4 epochs
+    result = summarize(EXPERIMENTS["relu-vs-tanh"], {"baseline": fast, "tanh": slow}, target_error=0.25,
+                       dataset="x", budget="4 epochs")
+    row = next(r for r in result["rows"] if r["measure"] == "speedup")
+    assert row["effect"]["mean"] is None
+    assert row["lower_bound"]["per_seed"] == pytest.approx([4 / 1.625, 4 / (1 + 25 / 30)])
+    assert format_effect(row).startswith("> 2.18x")
+    table = to_markdown(result)
+    assert "not reached in 4 epochs" in table and "> 2.18x" in table
+    # When both arms get there, the effect is the plain ratio.
+    both = summarize(EXPERIMENTS["relu-vs-tanh"], {"baseline": fast, "tanh": [run([0.5, 0.6, 0.7, 0.8])] * 2},
+                     target_error=0.25, dataset="x", budget="4 epochs")
+    row = next(r for r in both["rows"] if r["measure"] == "speedup")
+    assert format_effect(row) == f"{row['effect']['mean']:.2f} ± {row['effect']['std']:.2f}x"

@@ -32,13 +32,13 @@ def add_reproduce(sub):
 
 def run_reproduce(args):
     from alexnet.reproduce.experiments import run_experiment
-    from alexnet.reproduce.report import fmt, headline_row
+    from alexnet.reproduce.report import format_effect, headline_row
 
     result = run_experiment(args.experiment, args.data, out=args.out, seeds=args.seeds, quick=args.quick,
                             epochs=args.epochs, target_error=args.target_error, precision=args.precision)
     for r in result["experiments"] if args.experiment == "all" else [result]:
         row = headline_row(r)
-        print(f"{r['experiment']}: {row['heading']}: {fmt(row['effect'], row['unit'])} "
+        print(f"{r['experiment']}: {row['heading']}: {format_effect(row)} "
               f"(paper: {row['paper']}); {args.out}/{r['experiment']}/results.md")
     if args.experiment == "all":
         print(f"summary: {args.out}/summary.md")

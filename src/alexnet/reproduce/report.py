@@ -160,12 +160,19 @@ def summarize(experiment, runs, *, target_error, dataset, budget):
     if relu:
         ratios = [speedup(x.get("epochs_to_target"), y.get("epochs_to_target"))
                   for x, y in zip(per_arm[idea.key], per_arm[control.key])]
+        # Where ReLU reaches the target and tanh does not within the budget,
+        # the speed-up is at least (epochs trained) / (ReLU's epochs).
+        bounds = [speedup(x.get("epochs_to_target"), float(len(run["history"])))
+                  if x.get("epochs_to_target") is not None and y.get("epochs_to_target") is None else None
+                  for x, y, run in zip(per_arm[idea.key], per_arm[control.key], runs[control.key])]
         rows.insert(1, {"measure": "speedup", "heading": MEASURES["speedup"][0], "unit": "x",
-                        "values": {}, "effect": stats(ratios), "paper": experiment.paper["speedup"]})
+                        "values": {}, "effect": stats(ratios), "lower_bound": stats(bounds),
+                        "paper": experiment.paper["speedup"]})
     return {
         "experiment": experiment.name, "title": experiment.title, "claim": experiment.claim,
         "dataset": dataset, "budget": budget, "seeds": len(runs[idea.key]),
         "target_training_error": 100 * target_error if relu else None,
+        "epochs_trained": max(len(r["history"]) for arm in (idea, control) for r in runs[arm.key]),
         "arms": {arm.key: {"label": arm.label, "changes": arm.changes, "runs": [r["dir"] for r in runs[arm.key]]}
                  for arm in (idea, control)},
         "idea": idea.key, "control": control.key,
@@ -187,6 +194,16 @@ def fmt(s, unit):
     return text + ("x" if unit == "x" else "")
 
 
+def format_effect(row):
+    """The effect column; a speed-up whose slow arm never reached the target
+    is given as its lower bound (the smallest over the seeds)."""
+    bound = row.get("lower_bound")
+    if row["effect"] is not None and row["effect"]["mean"] is None and bound and bound["mean"] is not None:
+        low = min(v for v in bound["per_seed"] if v is not None)
+        return f"> {low:.2f}x (the slower arm never reached the target; {bound['n']}/{len(bound['per_seed'])} seeds)"
+    return fmt(row["effect"], row["unit"])
+
+
 def to_markdown(result):
     idea, control = result["idea"], result["control"]
     labels = {k: v["label"] for k, v in result["arms"].items()}
@@ -199,7 +216,10 @@ def to_markdown(result):
     lines += [f"| measure | {labels[idea]} | {labels[control]} | effect | paper |", "|---|---|---|---|---|"]
     for row in result["rows"]:
         values = [fmt(row["values"].get(k), row["unit"]) for k in (idea, control)]
-        lines.append(f"| {row['heading']} | {values[0]} | {values[1]} | {fmt(row['effect'], row['unit'])} | "
+        if row["measure"] == "epochs_to_target":
+            values = [v.replace("not reached", f"not reached in {result.get('epochs_trained')} epochs")
+                      for v in values]
+        lines.append(f"| {row['heading']} | {values[0]} | {values[1]} | {format_effect(row)} | "
                      f"{row['paper'] or ''} |")
     return "\n".join(lines) + "\n"
 
@@ -280,14 +300,15 @@ def write_summary(results, out):
     for result in results:
         row = headline_row(result)
         rows.append({"experiment": result["experiment"], "measure": row["heading"], "unit": row["unit"],
-                     "ours": row["effect"], "paper": row["paper"], "seeds": result["seeds"],
+                     "ours": row["effect"], "ours_text": format_effect(row), "paper": row["paper"],
+                     "seeds": result["seeds"],
                      "dataset": result["dataset"], "budget": result["budget"]})
     lines = ["# Reproduction summary", "",
              "Effect = with the paper's idea minus without it (errors in %, negative: the idea helps); "
              "for ReLU vs tanh, the speed-up in epochs to the target training error.", "",
              "| experiment | measure | ours | paper | seeds | data |", "|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['experiment']} | {r['measure']} | {fmt(r['ours'], r['unit'])} | {r['paper'] or ''} | "
+        lines.append(f"| {r['experiment']} | {r['measure']} | {r['ours_text']} | {r['paper'] or ''} | "
                      f"{r['seeds']} | {r['dataset']} |")
     os.makedirs(out, exist_ok=True)
     write_atomic(os.path.join(out, "summary.json"), json.dumps({"experiments": rows}, indent=1))
