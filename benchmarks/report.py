@@ -136,6 +136,82 @@ def main_job_section(job, skipped=True):
                   "final test acc", "peak RSS MiB", "error"), lines)
 
 
+def default_settings(meta):
+    """What ``alexnet train`` picks on the benchmarked machine (mirrors
+    ``resolve_precision("auto")`` on a CPU; XLA stays off on CPUs)."""
+    bf16 = meta.get("amx_bf16") or meta.get("avx512_bf16")
+    return {"precision": "bf16" if bf16 else "float32", "mode": "xla-off"}
+
+
+def _find(rows, **match):
+    return next((r for r in rows if all(r.get(k) == v for k, v in match.items()) and r.get("images_per_s")), None)
+
+
+def _verdict(value, target, higher=True):
+    if value is None:
+        return "no measurement"
+    return "met" if (value >= target if higher else value <= target) else "missed"
+
+
+def targets(results, variant="paper"):
+    """Issue #6's targets, each as (what, measured, target, verdict)."""
+    default = default_settings(results["meta"])
+    keras, torch = results["keras"], results["torch"]
+    lines = []
+    for phase in ("train", "infer"):
+        for batch in sorted({r["batch"] for r in keras if r["variant"] == variant and r["phase"] == phase}):
+            ours = _find(keras, variant=variant, phase=phase, batch=batch, **default)
+            if ours is None:
+                continue
+            theirs = [r for r in torch if r["variant"] == variant and r["phase"] == phase and r["batch"] == batch
+                      and r.get("images_per_s")]
+            best = max(theirs, key=lambda r: r["images_per_s"], default=None)
+            if best:
+                ratio = ours["images_per_s"] / best["images_per_s"]
+                lines.append((f"{variant} {phase} batch {batch}: ours ({ours['images_per_s']:.1f} img/s) / best "
+                              f"PyTorch ({best['precision']} {best['mode']}, {best['images_per_s']:.1f} img/s)",
+                              f"{ratio:.2f}x", ">= 2x", _verdict(ratio, 2)))
+            eager = _find(torch, variant=variant, phase=phase, batch=batch, precision="float32", mode="eager")
+            if eager and phase == "train":
+                ratio = ours["images_per_s"] / eager["images_per_s"]
+                lines.append((f"{variant} train batch {batch}: ours / PyTorch eager float32 "
+                              f"({eager['images_per_s']:.1f} img/s)", f"{ratio:.2f}x", ">= 4x", _verdict(ratio, 4)))
+            if phase == "train" and ours.get("fraction_of_matmul") and default["precision"] == "bf16":
+                share = 100 * ours["fraction_of_matmul"]
+                lines.append((f"{variant} train batch {batch}: achieved FLOP/s ({ours['flop_per_s'] / 1e9:.0f} G) "
+                              "/ TensorFlow's bf16 matmul rate", f"{share:.0f}%", ">= 60%", _verdict(share, 60)))
+    ours = _find(keras, variant=variant, phase="train", batch=128, **default)
+    fp32 = _find(keras, variant=variant, phase="train", batch=128, precision="float32", mode="xla-off")
+    if ours and fp32 and ours.get("peak_rss_mib") and fp32.get("peak_rss_mib"):
+        lines.append((f"{variant} train batch 128: peak RSS, default / float32 "
+                      f"({ours['peak_rss_mib']:.0f} / {fp32['peak_rss_mib']:.0f} MiB)",
+                      f"{ours['peak_rss_mib'] / fp32['peak_rss_mib']:.2f}", "<= 1",
+                      _verdict(ours["peak_rss_mib"] / fp32["peak_rss_mib"], 1, higher=False)))
+    pipeline, feed = results.get("pipeline") or {}, results.get("pipeline_feed")
+    if pipeline.get("ok") and feed:
+        ratio = pipeline["result"]["images_per_s"] / feed["images_per_s"]
+        lines.append((f"input pipeline ({pipeline['result']['images_per_s']:.0f} img/s) / fastest training row "
+                      f"({feed['variant']} {feed['precision']} batch {feed['batch']}, {feed['images_per_s']:.1f} img/s)",
+                      f"{ratio:.1f}x", ">= 5x", _verdict(ratio, 5)))
+    job = results.get("main_job")
+    if job:
+        reached = job.get("test_accuracy") is not None and job["test_accuracy"] >= job["target"]
+        wall = job.get("wall_s") if reached else None
+        lines.append((f"`alexnet train` to {job['target']:.0%} test accuracy (final {job.get('test_accuracy') or 0:.2%})",
+                      f"{wall:.0f} s" if wall else "not reached", "<= 600 s",
+                      _verdict(wall, 600, higher=False) if reached else "missed"))
+    return lines
+
+
+def targets_section(results):
+    lines = targets(results)
+    if not lines:
+        return "No row for the targets (they are about `paper` with the default settings)."
+    default = default_settings(results["meta"])
+    return (f"Default settings on this machine: {default['precision']}, {default['mode']}.\n\n"
+            + table(("target", "measured", "goal", "verdict"), lines))
+
+
 def markdown(results):
     meta = results["meta"]
     parts = [
@@ -147,6 +223,10 @@ def markdown(results):
         f"Timing: median of {describe_steps(meta['steps'])} after {meta['warmup']} warm-up step(s); "
         f"threads: {meta['threads']}; time limit {meta['timeout_s']:g} s per configuration; "
         f"whole run {meta['total_s']:.0f} s.",
+        "",
+        "## Targets (issue #6)",
+        "",
+        targets_section(results),
         "",
         "## Models and the PyTorch twin check",
         "",

@@ -217,9 +217,9 @@ def main(argv=None):
 
 
 def save(results, out):
-    text = report.markdown(results)
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:  # first: the data, whatever happens
         json.dump(results, f, indent=1)
+    text = report.markdown(results)
     with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
         f.write(text)
     return text
