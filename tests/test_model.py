@@ -3,6 +3,8 @@ ablation switches, serialization and argument errors."""
 
 import math
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -401,3 +403,18 @@ def test_input_too_small_names_the_minimum():
     AlexNet(variant="paper", include_top=False, input_shape=(minimum, minimum, 3))  # builds
     with pytest.raises(ValueError):
         AlexNet(variant="paper", include_top=False, input_shape=(minimum - 1, minimum - 1, 3))
+
+
+def test_load_model_works_in_a_fresh_process_after_a_plain_import(tmp_path):
+    # In this process the custom layers are registered already; a user's
+    # fresh `import alexnet` has imported nothing, so check there.
+    model = AlexNet(variant="small", classes=10)
+    (tmp_path / "run").mkdir()
+    model.save(tmp_path / "run" / "model.keras")
+    code = ("import sys, alexnet; m = alexnet.load_model(sys.argv[1]); "
+            "print(m.name, m.get_layer('lrn1').__class__.__name__)")
+    for target in (tmp_path / "run" / "model.keras", tmp_path / "run"):
+        result = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.split() == ["alexnet_small", "LocalResponseNormalization"]

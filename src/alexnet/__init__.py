@@ -17,6 +17,7 @@ _EXPORTS = {
     "LocalResponseNormalization": "alexnet.layers",
     "Preprocess": "alexnet.layers",
     "VARIANTS": "alexnet.variants",
+    "load_model": "alexnet.saved",
     "preprocess_input": "alexnet.applications",
     "decode_predictions": "alexnet.applications",
 }

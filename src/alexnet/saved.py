@@ -32,6 +32,9 @@ def load_model_file(path: str):
         raise UserError(f"{path} is not a loadable Keras model: {first}") from None
 
 
+load_model = load_model_file  # the public name: ``alexnet.load_model(path)``
+
+
 def _beside(model_path, name):
     folder = model_path if os.path.isdir(model_path) else os.path.dirname(os.path.abspath(model_path))
     path = os.path.join(folder, name)
