@@ -206,13 +206,15 @@ def targets(results, variant="paper"):
     if pipeline.get("ok") and feed:
         ratio = pipeline["result"]["images_per_s"] / feed["images_per_s"]
         lines.append((f"input pipeline ({pipeline['result']['images_per_s']:.0f} img/s) / fastest training row "
-                      f"({feed['variant']} {feed['precision']} batch {feed['batch']}, {feed['images_per_s']:.1f} img/s)",
+                      f"({feed['variant']} {feed['precision']} batch {feed['batch']}, "
+                      f"{feed['images_per_s']:.1f} img/s)",
                       f"{ratio:.1f}x", ">= 5x", _verdict(ratio, 5)))
     job = results.get("main_job")
     if job:
         reached = job.get("test_accuracy") is not None and job["test_accuracy"] >= job["target"]
         wall = job.get("wall_s") if reached else None
-        lines.append((f"`alexnet train` to {job['target']:.0%} test accuracy (final {job.get('test_accuracy') or 0:.2%})",
+        lines.append((f"`alexnet train` to {job['target']:.0%} test accuracy "
+                      f"(final {job.get('test_accuracy') or 0:.2%})",
                       f"{wall:.0f} s" if wall else "not reached", "<= 600 s",
                       _verdict(wall, 600, higher=False) if reached else "missed"))
     return lines

@@ -21,7 +21,9 @@ def add_reproduce(sub):
     p.add_argument("--seeds", type=int, help="seeds per arm (default 2; 1 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="smoke test: 2 epochs of at most 3 steps, 1 seed (numbers meaningless)")
-    p.add_argument("--epochs", type=int, help="epochs per run (default 6: the small recipe compressed so that 'all' takes about an hour on 2 CPU cores)")
+    p.add_argument("--epochs", type=int,
+                   help="epochs per run (default 6: the small recipe compressed so that 'all' takes about an hour "
+                        "on 2 CPU cores)")
     p.add_argument("--target-error", type=float,
                    help="relu-vs-tanh: target training error as a fraction (default 0.15 for fashion_mnist, "
                         "0.25 for cifar10 as in the paper, 0.25 otherwise)")
