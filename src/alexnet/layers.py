@@ -64,6 +64,10 @@ class LocalResponseNormalization(keras.layers.Layer):
     kernel, so ``bfloat16`` input is computed in ``float32`` there too. The
     output dtype is always the input's dtype. Input is channels-last.
 
+    ``bias=0`` is accepted, as by TensorFlow's op: an output whose window
+    holds only zeros is then ``0 / 0``, NaN, in both implementations (as in
+    TensorFlow). Integer input is computed in float32.
+
     ``groups`` (default 1) splits the channels into that many equal groups and
     keeps every window inside its group: ``groups=2`` is the paper's LRN on two
     GPUs, where each tower normalizes only its own kernels' outputs.
@@ -88,7 +92,9 @@ class LocalResponseNormalization(keras.layers.Layer):
                 f"depth_radius must be an integer >= 0, got {depth_radius!r}."
             )
         self.depth_radius = depth_radius
-        self.bias = float(_check_number("bias", bias, minimum=0.0, strictly=True))
+        # bias=0 is allowed, as TensorFlow's op allows it (the exercise's own
+        # example uses it); a window of zeros then gives 0/0 = NaN, as there.
+        self.bias = float(_check_number("bias", bias, minimum=0.0))
         self.alpha = float(_check_number("alpha", alpha, minimum=0.0))
         self.beta = float(_check_number("beta", beta, minimum=0.0))
 
@@ -128,6 +134,8 @@ class LocalResponseNormalization(keras.layers.Layer):
         self._window &= group[:, None] == group[None, :]
 
     def call(self, inputs):
+        if not inputs.dtype.is_floating:  # e.g. the exercise's np.arange(60)
+            inputs = tf.cast(inputs, tf.float32)
         if self.implementation == "tf" and inputs.dtype != tf.bfloat16:
             x = inputs
         else:  # float32 for the matmul path; no bfloat16 kernel for the op
