@@ -122,20 +122,26 @@ def test_read_idx_and_errors(tmp_path):
 
 
 def test_idx_folder_source(idx_dir):
-    source = load_source(str(idx_dir))
+    source = load_source(str(idx_dir), val_fraction=0)
     assert source.channels == 1 and source.image_size == 28 and source.small
     assert source.train.images.shape == (240, 28, 28, 1) and len(source.test) == 60
+    assert source.val is None and source.test_role == "test"
+    # By default 5% of the training images are held out for validation, as in training.
+    held = load_source(str(idx_dir))
+    assert (len(held.train), len(held.val)) == (228, 12)
+    both = np.concatenate([held.train.images, held.val.images]).reshape(240, -1)
+    assert len(np.unique(both, axis=0)) == len(np.unique(source.train.images.reshape(240, -1), axis=0))
 
 
 def test_cifar_archive_and_folder(cifar_archive, tmp_path):
     import tarfile
 
-    source = load_source(str(cifar_archive))
+    source = load_source(str(cifar_archive), val_fraction=0)
     assert source.train.images.shape == (100, 32, 32, 3) and len(source.test) == 20
     assert source.class_names[3] == "thing3"
     with tarfile.open(cifar_archive) as archive:
         archive.extractall(tmp_path / "x", filter="data")
-    folder_source = load_source(str(tmp_path / "x"))
+    folder_source = load_source(str(tmp_path / "x"), val_fraction=0)
     np.testing.assert_array_equal(folder_source.train.images, source.train.images)
     # The CHW planes were turned into HWC images: band of class k is bright.
     image, label = source.train.images[0], source.train.labels[0]
@@ -214,7 +220,7 @@ def test_mismatched_and_empty_folders(tmp_path, image_folder):
     (tmp_path / "empty" / "a").mkdir(parents=True)
     with pytest.raises(UserError, match="no images"):
         load_source(str(tmp_path / "empty"))
-    with pytest.raises(UserError, match="Unknown dataset or missing path"):
+    with pytest.raises(UserError, match="unknown dataset or missing path"):
         load_source(str(tmp_path / "nowhere"))
 
 

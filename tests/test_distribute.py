@@ -221,7 +221,7 @@ def test_two_tower_places_each_tower_on_its_device_and_matches_one_device(tmp_pa
 def test_two_tower_training_run_exports_a_single_device_model(idx_dir, tmp_path):
     out = tmp_path / "towers"
     result = subprocess.run(
-        [sys.executable, "-m", "alexnet.cli", "train", "--data", idx_dir, "--out", out, "--variant", "paper",
+        [sys.executable, "-m", "alexnet_launcher", "train", "--data", idx_dir, "--out", out, "--variant", "paper",
          "--image-size", "67", "--epochs", "1", "--batch-size", "8", "--max-steps-per-epoch", "2",
          "--precision", "float32", "--schedule", "cosine", "--strategy", "two-tower", "--devices", "cpu:2"],
         capture_output=True, text=True, timeout=300, env=ENV)

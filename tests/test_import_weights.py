@@ -494,5 +494,5 @@ def test_onnx_missing_package_gives_install_hint(tmp_path, monkeypatch):
     path = tmp_path / "g.onnx"
     path.write_bytes(b"\x08\x07")
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(UserError, match="pip install onnx"):
+    with pytest.raises(UserError, match=r'pip install "alexnet\[onnx\]"'):
         import_onnx(path)

@@ -184,12 +184,40 @@ def test_lrn_even_or_empty_window_rejected(factory, size):
         getattr(LocalResponseNormalization, factory)(size)
 
 
+# The exercise's example: tf.nn.lrn(np.arange(60).reshape([5, 2, 2, 3]),
+# depth_radius=2, bias=0, alpha=1, beta=1)[0], as the exercise prints it.
+EXERCISE_FIRST_SAMPLE = [[[0, 0.2, 0.4], [0.06, 0.08, 0.1]],
+                         [[0.04026846, 0.04697987, 0.05369128], [0.02980132, 0.03311258, 0.03642384]]]
+
+
+@pytest.mark.parametrize("implementation", ["matmul", "tf"])
+def test_lrn_reproduces_the_exercise_with_bias_zero(implementation):
+    x = np.arange(60).reshape([5, 2, 2, 3])  # integers, as in the exercise
+    layer = LocalResponseNormalization(depth_radius=2, bias=0, alpha=1, beta=1, implementation=implementation)
+    out = layer(x).numpy()
+    np.testing.assert_allclose(out[0], EXERCISE_FIRST_SAMPLE, atol=1e-6)
+    op = tf.nn.local_response_normalization(x.astype(np.float32), depth_radius=2, bias=0.0, alpha=1.0, beta=1.0)
+    np.testing.assert_allclose(out, op.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out, lrn_reference(x.astype(np.float64), 2, 0.0, 1.0, 1.0), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("implementation", ["matmul", "tf"])
+def test_lrn_bias_zero_on_an_all_zero_window_is_nan_as_in_tensorflow(implementation):
+    x = np.zeros((1, 1, 2, 3), np.float32)
+    x[0, 0, 1] = [1.0, 2.0, 3.0]
+    layer = LocalResponseNormalization(depth_radius=2, bias=0.0, alpha=1.0, beta=1.0, implementation=implementation)
+    out = layer(x).numpy()
+    op = tf.nn.local_response_normalization(x, depth_radius=2, bias=0.0, alpha=1.0, beta=1.0).numpy()
+    assert np.isnan(out[0, 0, 0]).all() and np.isnan(op[0, 0, 0]).all()  # 0 / 0
+    np.testing.assert_allclose(out[0, 0, 1], op[0, 0, 1], rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     "kwargs,shown",
     [
         (dict(depth_radius=-1), "-1"),
         (dict(depth_radius=1.5), "1.5"),
-        (dict(bias=0.0), "0.0"),
+        (dict(bias=float("nan")), "nan"),
         (dict(bias=-2.5), "-2.5"),
         (dict(alpha=-0.001), "-0.001"),
         (dict(beta=-0.75), "-0.75"),

@@ -137,10 +137,16 @@ def test_all_experiments_on_a_tiny_budget(idx_dir, tmp_path):
 
 
 def test_reproduce_user_errors(tmp_path, capsys):
-    assert main(["reproduce", "lrn", "--seeds", "0", "--out", str(tmp_path)]) == 2
+    def status(argv):
+        try:
+            return main(argv)
+        except SystemExit as exit_:
+            return exit_.code
+
+    assert status(["reproduce", "lrn", "--seeds", "0", "--out", str(tmp_path)]) == 2
     assert "--seeds" in capsys.readouterr().err
-    assert main(["reproduce", "relu-vs-tanh", "--target-error", "25", "--data", "fashion_mnist",
-                 "--out", str(tmp_path)]) == 2
+    assert status(["reproduce", "relu-vs-tanh", "--target-error", "25", "--data", "fashion_mnist",
+                   "--out", str(tmp_path)]) == 2
     assert "--target-error" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["reproduce", "maxout"])
@@ -151,7 +157,7 @@ def test_reproduce_user_errors(tmp_path, capsys):
 @pytest.mark.slow
 def test_cli_reproduce_all_quick(idx_dir, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, "-m", "alexnet.cli", "reproduce", "all", "--quick", "--data",
+    result = subprocess.run([sys.executable, "-m", "alexnet_launcher", "reproduce", "all", "--quick", "--data",
                              str(idx_dir), "--precision", "float32", "--out", str(tmp_path / "rep")],
                             capture_output=True, text=True, timeout=900, env=env)
     assert result.returncode == 0, result.stderr

@@ -20,7 +20,7 @@ QUICK = dict(variant="small", batch_size=16, precision="float32", learning_rate=
 
 def run_cli(*args, timeout=300, cwd=None):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user runs it
-    return subprocess.run([sys.executable, "-m", "alexnet.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "alexnet_launcher", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
 
 
@@ -65,7 +65,7 @@ def test_train_evaluate_predict_on_idx(idx_dir, tmp_path):
         save_image(tmp_path / f"test{i}.png", images[i, ..., 0])
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     pred = run_cli("predict", out, tmp_path / "test0.png", tmp_path / "broken.png", tmp_path / "test1.png", "--json")
-    assert pred.returncode == 1
+    assert pred.returncode == 2  # the unreadable file; the others answered
     lines = [json.loads(line) for line in pred.stdout.splitlines()]
     assert [("error" in l) for l in lines] == [False, True, False]
     assert "broken.png" in pred.stderr and "Traceback" not in pred.stderr
@@ -143,7 +143,7 @@ def test_resume_after_kill_minus_nine(idx_dir, tmp_path):
     args = ["train", "--data", idx_dir, "--out", out, "--epochs", 6, "--batch-size", 16, "--lr", 0.01,
             "--precision", "float32", "--max-steps-per-epoch", 8]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen([sys.executable, "-m", "alexnet.cli", *map(str, args)],
+    process = subprocess.Popen([sys.executable, "-m", "alexnet_launcher", *map(str, args)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     state = out / "state.json"
     deadline = time.monotonic() + 240
@@ -172,13 +172,13 @@ def test_resume_after_kill_minus_nine(idx_dir, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--data", "/no/such/place"], "Unknown dataset or missing path '/no/such/place'"),
-    (["train", "--data", "imagenet21k"], "Unknown dataset or missing path 'imagenet21k'"),
+    (["train", "--data", "/no/such/place"], "--data: unknown dataset or missing path '/no/such/place'"),
+    (["train", "--data", "imagenet21k"], "--data: unknown dataset or missing path 'imagenet21k'"),
     (["train", "--data", "tfds:surely_not_a_dataset"], "tfds"),
     (["evaluate", "/no/model.keras"], "No such model file: /no/model.keras"),
     (["predict", "/no/model.keras", "x.png"], "No such model file"),
     (["summary", "--variant", "paper", "--input-shape", "32,32,3"], "too small for variant 'paper'"),
-    (["summary", "--classes", "1"], "classes must be an integer >= 2, got 1"),
+    (["summary", "--classes", "1"], "--classes: must be an integer >= 2, got '1'"),
 ])
 def test_cli_errors_are_one_line(args, message, tmp_path):
     result = run_cli(*args, cwd=tmp_path)
@@ -201,12 +201,13 @@ def test_cli_rejects_files_that_are_not_models(tmp_path, idx_dir):
 
 
 def test_cli_empty_dataset_and_bad_value(tmp_path):
-    (tmp_path / "empty" / "train" / "a").mkdir(parents=True)
-    (tmp_path / "empty" / "val" / "a").mkdir(parents=True)
+    for split in ("train", "val"):
+        for name in ("a", "b"):
+            (tmp_path / "empty" / split / name).mkdir(parents=True)
     result = run_cli("train", "--data", tmp_path / "empty", "--out", tmp_path / "o")
     assert result.returncode == 2 and "holds no images" in result.stderr
     result = run_cli("train", "--data", tmp_path / "empty", "--epochs", "0", "--out", tmp_path / "o")
-    assert result.returncode == 2 and "--epochs must be a positive integer, got 0" in result.stderr
+    assert result.returncode == 2 and "--epochs: must be an integer >= 1, got '0'" in result.stderr
 
 
 def test_plateau_schedule_state_is_restored_after_its_reset(tmp_path):

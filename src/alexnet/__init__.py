@@ -1,11 +1,18 @@
 """AlexNet (Krizhevsky, Sutskever and Hinton, 2012) in TensorFlow/Keras.
 
 ``alexnet.AlexNet`` builds the model; ``alexnet.layers`` holds its custom
-layers. Attributes load lazily, so ``import alexnet`` (and the CLI's
-``--help``) does not pay for importing TensorFlow until it is needed.
+layers. ``import alexnet`` registers those layers (and the paper's optimizer)
+with Keras, so a saved model loads with a plain
+``keras.saving.load_model(path)``, as after ``import keras_hub``.
+
+The ``alexnet`` command imports this package with ``ALEXNET_LAZY_IMPORT=1``
+(see ``alexnet_launcher``), which skips that import so that ``alexnet
+--help`` does not wait for TensorFlow; its commands import what they use.
+Other attributes load on first use.
 """
 
 import importlib
+import os
 
 __version__ = "0.1.0"
 
@@ -23,6 +30,16 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def register_keras_objects():
+    """Registers the custom layers and the optimizer with Keras' serialization."""
+    importlib.import_module("alexnet.layers")
+    importlib.import_module("alexnet.training.optim")
+
+
+if os.environ.get("ALEXNET_LAZY_IMPORT") != "1":
+    register_keras_objects()
 
 
 def __getattr__(name):

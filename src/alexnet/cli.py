@@ -14,8 +14,27 @@ import sys
 
 from alexnet.cli_reproduce import add_filters, add_neighbors, add_reproduce, add_top5
 from alexnet.cli_weights import add_export, add_import_weights
+from alexnet.config import LIMITS, OPTIMIZERS, PRECISIONS, SCHEDULES, STRATEGIES, Config, Limit
 from alexnet.errors import UserError
-from alexnet.variants import VARIANTS
+from alexnet.variants import ACTIVATIONS, VARIANTS, base_variant
+
+DEFAULTS = Config()  # the CLI's defaults are the config's
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the package's error format: one line, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text):
+    return Limit(int, 1).parse(text)
+
+
+def _number(name):
+    """The ``type=`` of the config field ``name``'s flag."""
+    return LIMITS[name].parse
 
 
 def _quiet_tensorflow():
@@ -44,9 +63,9 @@ def _shape(text):
     try:
         parts = tuple(int(p) for p in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected H,W,C, got {text!r}") from None
-    if len(parts) != 3:
-        raise argparse.ArgumentTypeError(f"expected H,W,C, got {text!r}")
+        parts = ()
+    if len(parts) != 3 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"must be H,W,C (three integers >= 1), got {text!r}")
     return parts
 
 
@@ -68,35 +87,38 @@ def add_train(sub):
                         "IDX folder, image folder (train/ val/ or class folders), TFRecord folder")
     p.add_argument("--variant", default="small", choices=sorted(VARIANTS))
     p.add_argument("--out", help="run directory (default runs/<data>-<variant>)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--optimizer", choices=["sgd", "adamw"])
-    p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
-    p.add_argument("--schedule", choices=["plateau", "cosine", "constant"],
+    p.add_argument("--epochs", type=_number("epochs"))
+    p.add_argument("--batch-size", type=_number("batch_size"))
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=_number("learning_rate"))
+    p.add_argument("--schedule", choices=SCHEDULES,
                    help="plateau: lr /10 when validation accuracy stops improving (the paper)")
-    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--momentum", type=_number("momentum"), default=DEFAULTS.momentum)
     _bool_flag(p, "nesterov", "Nesterov momentum (default: on for small, off for the paper's recipe)")
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--warmup-epochs", type=float)
-    p.add_argument("--patience", type=int, default=3)
-    p.add_argument("--activation", choices=["relu", "tanh"], default="relu")
+    p.add_argument("--weight-decay", type=_number("weight_decay"))
+    p.add_argument("--warmup-epochs", type=_number("warmup_epochs"))
+    p.add_argument("--patience", type=_number("patience"), default=DEFAULTS.patience)
+    p.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULTS.activation)
     _bool_flag(p, "lrn", "local response normalization after conv1 and conv2 (variant default)")
     p.add_argument("--overlapping-pooling", action=argparse.BooleanOptionalAction, default=True,
                    help="3x3 stride-2 pooling (default) or, with --no-overlapping-pooling, 2x2 stride 2")
-    p.add_argument("--dropout", type=float, default=0.5)
-    p.add_argument("--image-size", type=int, help="model input (crop) size")
-    p.add_argument("--resize", type=int, help="shorter side before cropping; 0 keeps images as they are")
+    p.add_argument("--dropout", type=_number("dropout"), default=DEFAULTS.dropout)
+    p.add_argument("--image-size", type=_number("image_size"), help="model input (crop) size")
+    p.add_argument("--resize", type=_number("resize"),
+                   help="shorter side before cropping; 0 keeps images as they are")
     _bool_flag(p, "pca-noise", "the paper's PCA colour noise (default: on for RGB ImageNet-scale data)")
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--pad", type=int, help="28-32 px data: random shifts of up to N pixels (pad and crop; default 0)")
-    p.add_argument("--val-fraction", type=float, default=0.05,
+    p.add_argument("--pad", type=_number("pad"),
+                   help="28-32 px data: random shifts of up to N pixels (pad and crop; default 0)")
+    p.add_argument("--val-fraction", type=_number("val_fraction"), default=DEFAULTS.val_fraction,
                    help="held out for validation when the data has no validation split")
     p.add_argument("--strict", action="store_true", help="fail on bad image files instead of skipping them")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default=DEFAULTS.precision, choices=PRECISIONS)
+    p.add_argument("--seed", type=_number("seed"), default=DEFAULTS.seed)
     p.add_argument("--deterministic", action="store_true", help="deterministic ops (slower)")
-    p.add_argument("--max-steps-per-epoch", type=int, help="cap steps per epoch (quick runs)")
-    p.add_argument("--strategy", default="default", choices=["default", "mirrored", "two-tower", "multiworker"],
+    p.add_argument("--max-steps-per-epoch", type=_number("max_steps_per_epoch"),
+                   help="cap steps per epoch (quick runs)")
+    p.add_argument("--strategy", default=DEFAULTS.strategy, choices=STRATEGIES,
                    help="default: one device; mirrored: data parallel over GPUs (--batch-size is the global "
                         "batch, the learning rate is not rescaled); two-tower: the paper's two-GPU model "
                         "parallelism (--variant paper); multiworker: data parallel over machines, configured "
@@ -112,10 +134,14 @@ def run_train(args):
 
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
     fields["out"] = fields["out"] or default_run_dir(args.data, args.variant)
+    if os.path.exists(fields["out"]) and not os.path.isdir(fields["out"]):
+        raise UserError(f"--out must be a folder (the run directory), got the file {fields['out']}.")
     metrics = train(Config(**fields))
     ten = metrics.get("test_accuracy_ten_crop")
     ten = f", {100 * ten:.2f}% with the paper's ten-crop averaging" if ten is not None else ""
-    print(f"test accuracy: {100 * metrics['test_accuracy']:.2f}% centre crop{ten} "
+    what = "test accuracy" if metrics.get("test_split", "test") == "test" else \
+        "held-out validation accuracy (the data has no test split)"
+    print(f"{what}: {100 * metrics['test_accuracy']:.2f}% centre crop{ten} "
           f"(top-5 {100 * metrics['test_top5_accuracy']:.2f}%) after {metrics['epochs']} epochs, "
           f"{metrics['train_seconds']:.0f} s of training; run directory {fields['out']}")
 
@@ -123,9 +149,10 @@ def run_train(args):
 def add_evaluate(sub):
     p = sub.add_parser("evaluate", help="top-1/top-5 accuracy of a saved model")
     p.add_argument("model", help="a .keras file or a run directory")
-    p.add_argument("--data", default="fashion_mnist")
+    p.add_argument("--data", help="default: the run's own dataset, split as in training (a run directory's "
+                                  "config.json and split.json); needed for a bare .keras file")
     p.add_argument("--ten-crop", action="store_true", help="average the paper's ten crops")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--out", help="folder for the confusion-matrix PNG (default: beside the model)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_evaluate)
@@ -134,6 +161,8 @@ def add_evaluate(sub):
 def run_evaluate(args):
     from alexnet.evaluate import evaluate, format_report, to_json
 
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UserError(f"--out must be a folder (for the confusion-matrix PNG), got the file {args.out}.")
     result = evaluate(args.model, args.data, ten_crop=args.ten_crop, batch_size=args.batch_size, out=args.out)
     print(to_json(result) if args.json else format_report(result))
 
@@ -142,33 +171,35 @@ def add_predict(sub):
     p = sub.add_parser("predict", help="top-k classes of images")
     p.add_argument("model", help="a .keras file or a run directory")
     p.add_argument("images", nargs="+", help="image files or folders")
-    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--top", type=positive_int, help="classes per image, 1..the model's classes (default 5)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_predict)
 
 
 def run_predict(args):
+    """Answers every readable image; exit status 2 if any could not be read."""
     from alexnet.predict import predict
 
     failures = 0
     for answer in predict(args.model, args.images, top_k=args.top):
         if "error" in answer:
             failures += 1
-            print(f"alexnet: error: {answer['error']}", file=sys.stderr)
+            print(f"alexnet: error: {answer['error']}", file=sys.stderr, flush=True)
             if not args.json:
                 continue
         if args.json:
-            print(json.dumps(answer))
+            print(json.dumps(answer), flush=True)
         else:
             best = ", ".join(f"{p['class']} {100 * p['probability']:.1f}%" for p in answer["predictions"])
-            print(f"{answer['file']}: {best}")
-    return 1 if failures else 0
+            note = f"  ({answer['note']})" if answer.get("note") else ""
+            print(f"{answer['file']}: {best}{note}", flush=True)
+    return 2 if failures else 0
 
 
 def add_summary(sub):
     p = sub.add_parser("summary", help="layers, output shapes, parameters and multiply-adds")
-    p.add_argument("--variant", default="paper", choices=["paper", "single", "owt", "small"])
-    p.add_argument("--classes", type=int, default=None, help="default 1000 (10 for small)")
+    p.add_argument("--variant", default="paper", choices=sorted(VARIANTS))
+    p.add_argument("--classes", type=Limit(int, 2).parse, default=None, help="default 1000 (10 for small)")
     p.add_argument("--input-shape", type=_shape, help="H,W,C (variant default)")
     p.set_defaults(run=run_summary)
 
@@ -177,11 +208,12 @@ def run_summary(args):
     from alexnet.model import AlexNet
     from alexnet.summary import format_summary
 
-    classes = args.classes if args.classes is not None else (10 if args.variant == "small" else 1000)
+    small = base_variant(args.variant) == "small"
+    classes = args.classes if args.classes is not None else (10 if small else 1000)
     try:
         model = AlexNet(variant=args.variant, classes=classes, input_shape=args.input_shape)
     except ValueError as error:
-        raise UserError(str(error)) from None
+        raise UserError(f"--input-shape: {error}") from None
     print(format_summary(model))
 
 
@@ -190,7 +222,7 @@ COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weight
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="alexnet", description="AlexNet (Krizhevsky et al., 2012) in TensorFlow.")
+    parser = Parser(prog="alexnet", description="AlexNet (Krizhevsky et al., 2012) in TensorFlow.")
     from alexnet import __version__
 
     parser.add_argument("--version", action="version", version=f"alexnet {__version__}")

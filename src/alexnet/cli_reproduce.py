@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 
+from alexnet.config import PRECISIONS, Limit
 from alexnet.errors import UserError
 
 EXPERIMENT_NAMES = ("relu-vs-tanh", "lrn", "overlapping-pooling", "dropout", "two-tower", "all")
@@ -18,16 +20,16 @@ def add_reproduce(sub):
                     "PNG figures; 'all' also writes OUT/summary.md and summary.json. See REPRODUCTION.md.")
     p.add_argument("experiment", choices=EXPERIMENT_NAMES)
     p.add_argument("--data", default="fashion_mnist", help="fashion_mnist (default), cifar10 or a path")
-    p.add_argument("--seeds", type=int, help="seeds per arm (default 2; 1 with --quick)")
+    p.add_argument("--seeds", type=Limit(int, 1).parse, help="seeds per arm (default 2; 1 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="smoke test: 2 epochs of at most 3 steps, 1 seed (numbers meaningless)")
-    p.add_argument("--epochs", type=int,
+    p.add_argument("--epochs", type=Limit(int, 1).parse,
                    help="epochs per run (default 6: the small recipe compressed so that 'all' takes about an hour "
                         "on 2 CPU cores)")
-    p.add_argument("--target-error", type=float,
+    p.add_argument("--target-error", type=Limit(float, 0, 1, low_open=True, high_open=True).parse,
                    help="relu-vs-tanh: target training error as a fraction (default 0.15 for fashion_mnist, "
                         "0.25 for cifar10 as in the paper, 0.25 otherwise)")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--precision", default="auto", choices=PRECISIONS)
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     p.set_defaults(run=run_reproduce)
 
@@ -35,6 +37,9 @@ def add_reproduce(sub):
 def run_reproduce(args):
     from alexnet.reproduce.experiments import run_experiment
     from alexnet.reproduce.report import format_effect, headline_row
+
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UserError(f"--out must be a folder, got the file {args.out}.")
 
     result = run_experiment(args.experiment, args.data, out=args.out, seeds=args.seeds, quick=args.quick,
                             epochs=args.epochs, target_error=args.target_error, precision=args.precision)
@@ -67,9 +72,10 @@ def add_neighbors(sub):
     p = sub.add_parser("neighbors", help="training images nearest in fc7 space (the paper's Figure 4, right)")
     p.add_argument("model", help="a .keras file or a run directory")
     p.add_argument("--query", nargs="+", required=True, metavar="IMAGE", help="query image files")
-    p.add_argument("--data", default="fashion_mnist", help="the dataset whose training images are searched")
-    p.add_argument("-k", type=int, default=6, help="neighbours per query (default 6)")
-    p.add_argument("--max-images", type=int, default=10000,
+    p.add_argument("--data", help="the dataset whose training images are searched (default: the run's own, "
+                                  "split as in training)")
+    p.add_argument("-k", type=Limit(int, 1).parse, default=6, help="neighbours per query (default 6)")
+    p.add_argument("--max-images", type=Limit(int, 1).parse, default=10000,
                    help="search the first N training images (default 10000)")
     p.add_argument("-o", "--out", help="PNG to write (default neighbors.png beside the model)")
     p.add_argument("--json", action="store_true", help="print the neighbours as JSON")
@@ -94,9 +100,9 @@ def run_neighbors(args):
 def add_top5(sub):
     p = sub.add_parser("top5", help="test images with their top-5 predictions (the paper's Figure 4, left)")
     p.add_argument("model", help="a .keras file or a run directory")
-    p.add_argument("--data", default="fashion_mnist")
-    p.add_argument("-n", type=int, default=8, help="images in the panel (default 8)")
-    p.add_argument("--seed", type=int, default=0, help="which test images (default 0)")
+    p.add_argument("--data", help="default: the run's own dataset, split as in training")
+    p.add_argument("-n", type=Limit(int, 1).parse, default=8, help="images in the panel (default 8)")
+    p.add_argument("--seed", type=Limit(int, 0, 2**31 - 1).parse, default=0, help="which test images (default 0)")
     p.add_argument("-o", "--out", help="PNG to write (default top5.png beside the model)")
     p.set_defaults(run=run_top5)
 
@@ -112,4 +118,6 @@ def run_top5(args):
 
 def _png(path):
     if path is not None and not path.lower().endswith(".png"):
-        raise UserError(f"The output must be a .png file, got {path}.")
+        raise UserError(f"-o/--out must be a .png file, got {path}.")
+    if path is not None and os.path.isdir(path):
+        raise UserError(f"-o/--out must be a .png file, got the folder {path}.")

@@ -10,14 +10,21 @@ from alexnet.errors import UserError
 
 def _floats(text):
     import argparse
+    import math
 
     try:
         values = tuple(float(p) for p in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if len(values) not in (1, 3):
-        raise argparse.ArgumentTypeError(f"expected 1 or 3 numbers, got {text!r}")
+        values = ()
+    if len(values) not in (1, 3) or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"must be 1 or 3 comma-separated numbers (B,G,R), got {text!r}")
     return values
+
+
+def _positive_int(text):
+    from alexnet.config import Limit
+
+    return Limit(int, 1).parse(text)
 
 
 def add_import_weights(sub):
@@ -45,7 +52,7 @@ def run_import_weights(args):
     from alexnet.weights import CAFFE_MEAN_BGR, compare_with_onnxruntime, import_weights
 
     if not args.out.endswith(".keras"):
-        raise UserError(f"The output must be a .keras file, got {args.out}.")
+        raise UserError(f"-o/--out must be a .keras file, got {args.out}.")
     activation = None if args.logits else "softmax"
     if args.source == "torchvision":
         model = import_weights("torchvision", args.file, classifier_activation=activation, reader=args.reader)
@@ -86,7 +93,7 @@ def add_export(sub):
     p.add_argument("-o", "--out", required=True,
                    help="output: a folder for saved_model (for TF Serving, <models>/<name>/1), else a file")
     p.add_argument("--quantize", action="store_true", help="with --format tflite: same as tflite_int8")
-    p.add_argument("--top-k", type=int, default=5, help="saved_model: classes returned per image")
+    p.add_argument("--top-k", type=_positive_int, default=5, help="saved_model: classes returned per image")
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="skip reloading the export and comparing it with the Keras model")
     p.set_defaults(run=run_export)
@@ -99,10 +106,8 @@ def run_export(args):
     fmt = args.format
     if args.quantize:
         if fmt not in ("tflite", "tflite_int8"):
-            raise UserError("--quantize applies to --format tflite only.")
+            raise UserError(f"--quantize applies to --format tflite only, got --format {fmt}.")
         fmt = "tflite_int8"
-    if args.top_k < 1:
-        raise UserError(f"--top-k must be at least 1, got {args.top_k}.")
     model = load_model_file(args.model)
     names = class_names_for(model, args.model) if len(model.output_shape) == 2 else None
     result = export(model, args.out, fmt, top_k=args.top_k, class_names=names, check=args.check)

@@ -9,19 +9,81 @@ again resumes that run.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
+import math
 import re
 from dataclasses import dataclass
 
 from alexnet.errors import UserError
-from alexnet.variants import base_variant
+from alexnet.variants import ACTIVATIONS, base_variant, get_variant, minimum_input_size
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("plateau", "cosine", "constant")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("default", "mirrored", "two-tower", "multiworker")
 DEVICES = re.compile(r"^(cpu:[1-9][0-9]*|gpu:[0-9]+(,gpu:[0-9]+)*)$")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The values a numeric option accepts: an int or a finite float between
+    ``low`` and ``high`` (each included unless ``*_open``; ``None``: no bound)."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def describe(self) -> str:
+        noun, show = ("an integer", int) if self.kind is int else ("a number", lambda x: f"{x:g}")
+        if self.low is not None and self.high is not None:
+            return (f"{noun} in {'(' if self.low_open else '['}{show(self.low)}, "
+                    f"{show(self.high)}{')' if self.high_open else ']'}")
+        if self.low is not None:
+            return f"{noun} {'>' if self.low_open else '>='} {show(self.low)}"
+        return noun
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.kind is int and not isinstance(value, int) or not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
+
+    def parse(self, text: str):
+        """argparse's ``type=``: the value, or an error naming the range."""
+        try:
+            value = self.kind(text)
+        except ValueError:
+            value = None
+        if value is None or not self.accepts(value):
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
+        return value
+
+
+# The range of every numeric field: Config checks them, and the CLI parses
+# its flags with them, so the two cannot disagree.
+LIMITS = {
+    "epochs": Limit(int, 1),
+    "batch_size": Limit(int, 1),
+    "learning_rate": Limit(float, 0, low_open=True),
+    "momentum": Limit(float, 0, 1, high_open=True),
+    "weight_decay": Limit(float, 0),
+    "warmup_epochs": Limit(float, 0),
+    "patience": Limit(int, 0),
+    "dropout": Limit(float, 0, 1, high_open=True),
+    "image_size": Limit(int, 1),
+    "resize": Limit(int, 0),
+    "pad": Limit(int, 0),
+    "val_fraction": Limit(float, 0, 1, high_open=True),
+    "seed": Limit(int, 0, 2**31 - 1),
+    "max_steps_per_epoch": Limit(int, 1),
+}
 
 
 @dataclass(frozen=True)
@@ -104,29 +166,29 @@ def _check(c: Config):
     def fail(field, value, expected):
         raise UserError(f"--{field.replace('_', '-')} must be {expected}, got {value!r}.")
 
-    if c.optimizer not in OPTIMIZERS:
-        fail("optimizer", c.optimizer, f"one of {', '.join(OPTIMIZERS)}")
-    if c.schedule not in SCHEDULES:
-        fail("schedule", c.schedule, f"one of {', '.join(SCHEDULES)}")
-    if c.precision not in PRECISIONS:
-        fail("precision", c.precision, f"one of {', '.join(PRECISIONS)}")
-    if c.activation not in ("relu", "tanh"):
-        fail("activation", c.activation, "relu or tanh")
-    for name in ("epochs", "batch_size"):
-        if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
-            fail(name, getattr(c, name), "a positive integer")
-    if not c.learning_rate > 0:
-        fail("learning_rate", c.learning_rate, "> 0")
-    if not 0 <= c.dropout < 1:
-        fail("dropout", c.dropout, "in [0, 1)")
-    if not 0 <= c.val_fraction < 1:
-        fail("val_fraction", c.val_fraction, "in [0, 1)")
-    if c.weight_decay < 0:
-        fail("weight_decay", c.weight_decay, ">= 0")
-    if c.max_steps_per_epoch is not None and c.max_steps_per_epoch < 1:
-        fail("max_steps_per_epoch", c.max_steps_per_epoch, "a positive integer")
-    if c.strategy not in STRATEGIES:
-        fail("strategy", c.strategy, f"one of {', '.join(STRATEGIES)}")
+    try:
+        variant = get_variant(c.variant)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
+                          ("activation", ACTIVATIONS), ("strategy", STRATEGIES)):
+        if getattr(c, name) not in choices:
+            fail(name, getattr(c, name), f"one of {', '.join(choices)}")
+    for name, limit in LIMITS.items():
+        value = getattr(c, name)
+        if value is not None and not limit.accepts(value):
+            fail(name, value, limit.describe())
+    if c.warmup_epochs > c.epochs:
+        fail("warmup_epochs", c.warmup_epochs, f"at most --epochs ({c.epochs})")
+    if c.image_size is not None:
+        smallest = minimum_input_size(variant, c.overlapping_pooling)
+        if c.image_size < smallest:
+            pooling = "overlapping" if c.overlapping_pooling else "non-overlapping"
+            fail("image_size", c.image_size, f">= {smallest} for --variant {c.variant} with {pooling} pooling")
+        if c.resize and c.resize < c.image_size:
+            fail("resize", c.resize, f"0 (images as they are) or >= --image-size ({c.image_size})")
+        if c.pad and c.pad >= c.image_size:
+            fail("pad", c.pad, f"smaller than --image-size ({c.image_size})")
     if c.devices is not None and not DEVICES.match(c.devices):
         fail("devices", c.devices, "cpu:N (N logical CPU devices) or gpu:I[,gpu:J...]")
     if c.strategy == "two-tower" and c.variant != "paper":

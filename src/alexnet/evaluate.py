@@ -11,9 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from alexnet.data.datasets import eval_dataset
-from alexnet.data.sources import load_source
 from alexnet.errors import UserError
-from alexnet.saved import input_spec_for, load_model_file
+from alexnet.saved import input_spec_for, load_model_file, source_for
 
 
 def predict_probabilities(model, dataset, ten_crop=False):
@@ -44,9 +43,13 @@ def top1_top5_accuracy(probs, labels):
     return float(np.mean(top5[:, 0] == labels)), float(np.mean((top5 == labels[:, None]).any(axis=1)))
 
 
-def evaluate(model_path, data, *, ten_crop=False, batch_size=128, out=None):
+def evaluate(model_path, data=None, *, ten_crop=False, batch_size=128, out=None):
+    """Scores ``model_path`` on the test split of ``data`` (``None``: the
+    run's own dataset, split as in training; see :func:`alexnet.saved.source_for`)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise UserError(f"--batch-size must be an integer >= 1, got {batch_size!r}.")
     model = load_model_file(model_path)
-    source = load_source(data)
+    source = source_for(model_path, data)
     classes = model.output_shape[-1]
     if classes != source.num_classes:
         raise UserError(f"{model_path} predicts {classes} classes but {source.name} has {source.num_classes}.")
@@ -67,6 +70,7 @@ def evaluate(model_path, data, *, ten_crop=False, batch_size=128, out=None):
     top1_acc, top5_acc = top1_top5_accuracy(probs, labels)
     result = {
         "model": model_path, "data": source.name, "images": int(len(labels)),
+        "split": source.test_role, "split_description": source.describe_test(),
         "crops": "ten" if ten_crop else "centre",
         "top1_accuracy": top1_acc, "top5_accuracy": top5_acc,
         "top1_error": 1 - top1_acc, "top5_error": 1 - top5_acc,
@@ -85,7 +89,7 @@ def evaluate(model_path, data, *, ten_crop=False, batch_size=128, out=None):
 
 def format_report(result):
     lines = [
-        f"{result['model']} on {result['data']} ({result['images']} images, {result['crops']} crop):",
+        f"{result['model']} on {result['split_description']}, {result['crops']} crop:",
         f"  top-1 accuracy {100 * result['top1_accuracy']:.2f}%  (error {100 * result['top1_error']:.2f}%)",
         f"  top-5 accuracy {100 * result['top5_accuracy']:.2f}%  (error {100 * result['top5_error']:.2f}%)",
         "  per class:",

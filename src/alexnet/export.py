@@ -14,7 +14,7 @@ its output compared with the Keras model's (:func:`verify`).
 - ``tflite_int8``: the same with dynamic-range quantization (weights stored
   as int8, about 4x smaller; activations stay float).
 - ``onnx``: an ONNX model through Keras' exporter (tf2onnx):
-  ``images`` -> ``probabilities``. Needs ``pip install tf2onnx onnx``, and
+  ``images`` -> ``probabilities``. Needs ``pip install "alexnet[onnx]"``, and
   ``onnxruntime`` to verify.
 
 A model whose last layer gives logits gets a softmax added, so every export
@@ -158,7 +158,7 @@ def export_onnx(model, out, *, opset=None):
         import onnx  # noqa: F401
         import tf2onnx  # noqa: F401
     except ImportError:
-        raise UserError("ONNX export needs tf2onnx and onnx: pip install tf2onnx onnx") from None
+        raise UserError("ONNX export needs tf2onnx, onnx and onnxruntime: pip install \"alexnet[onnx]\"") from None
     _replace(out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tf2onnx's NumPy 2 deprecation chatter
@@ -240,7 +240,8 @@ def run_onnx(path, images):
     try:
         import onnxruntime
     except ImportError:
-        raise UserError("Checking an ONNX export needs onnxruntime: pip install onnxruntime") from None
+        raise UserError("Checking an ONNX export needs onnxruntime: pip install \"alexnet[onnx]\" "
+                        "(or skip the check with --no-check)") from None
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     return session.run(["probabilities"], {name: np.asarray(images, np.float32)})[0]

@@ -99,12 +99,11 @@ def _save(fig, out):
     plt.close(fig)
 
 
-def _load(model_path, data, seed=0):
-    from alexnet.data.sources import load_source
-    from alexnet.saved import class_names_for, input_spec_for, load_model_file
+def _load(model_path, data):
+    from alexnet.saved import class_names_for, input_spec_for, load_model_file, source_for
 
     model = load_model_file(model_path)
-    source = load_source(data, seed=seed)
+    source = source_for(model_path, data)
     spec = input_spec_for(model, model_path, source)
     if spec.channels != source.channels:
         raise UserError(f"{model_path} takes {spec.channels}-channel images but {source.name} has {source.channels}.")
@@ -142,20 +141,12 @@ def _images(source, split, spec):
 
 
 def _query_image(path, spec):
-    import tensorflow as tf
-
-    from alexnet.data import pipeline as P
-    from alexnet.data.datasets import eval_transform
+    """A query image prepared exactly as ``alexnet predict`` prepares it."""
+    from alexnet.predict import load_image
 
     if not os.path.isfile(path):
         raise UserError(f"No such image file: {path}")
-    try:
-        image = P.decode_image(tf.io.read_file(path), spec.channels)
-    except Exception:
-        raise UserError(f"{path} is not a readable image (JPEG, PNG, GIF or BMP).") from None
-    if not spec.resize and (image.shape[0] < spec.crop or image.shape[1] < spec.crop):
-        image = P.resize_shorter_side(image, spec.crop)
-    return eval_transform(image, 0, spec)[0].numpy()
+    return load_image(path, spec)[0].numpy()
 
 
 def fc7_extractor(model, path="model"):
@@ -165,7 +156,7 @@ def fc7_extractor(model, path="model"):
     return keras.Model(model.inputs, _layer(model, "fc7", path).output, name="fc7_features")
 
 
-def nearest_neighbors(model_path, queries, data, *, k=6, max_images=10000, out=None, seed=0):
+def nearest_neighbors(model_path, queries, data=None, *, k=6, max_images=10000, out=None):
     """The ``k`` training images nearest to each query image by Euclidean
     distance between fc7 features (the first ``max_images`` training images
     are searched). Writes a PNG grid; returns a JSON-ready dict."""
@@ -175,7 +166,7 @@ def nearest_neighbors(model_path, queries, data, *, k=6, max_images=10000, out=N
         raise UserError(f"--max-images must be a positive integer, got {max_images}.")
     if not queries:
         raise UserError("Give at least one --query image.")
-    model, source, spec, names = _load(model_path, data, seed)
+    model, source, spec, names = _load(model_path, data)
     _check_indexable(source.train, "training")
     count = min(max_images, len(source.train))
     indices = np.arange(count)
@@ -197,7 +188,7 @@ def nearest_neighbors(model_path, queries, data, *, k=6, max_images=10000, out=N
             for i in order]})
     out = out or os.path.join(_folder(model_path), "neighbors.png")
     _plot_neighbors(query_images, images, answers, out, spec.channels)
-    return {"model": model_path, "data": data, "searched": count, "feature": "fc7", "metric": "euclidean",
+    return {"model": model_path, "data": source.name, "searched": count, "feature": "fc7", "metric": "euclidean",
             "png": out, "queries": answers}
 
 
@@ -225,13 +216,13 @@ def _plot_neighbors(query_images, images, answers, out, channels):
     _save(fig, out)
 
 
-def plot_top5(model_path, data, *, n=8, out=None, seed=0):
+def plot_top5(model_path, data=None, *, n=8, out=None, seed=0):
     """``n`` test images chosen at random (``seed``) with bars of their top-5
     predicted probabilities; the true class's bar is red. Returns the PNG's
     path and the predictions."""
     if n < 1:
         raise UserError(f"-n must be a positive integer, got {n}.")
-    model, source, spec, names = _load(model_path, data, seed)
+    model, source, spec, names = _load(model_path, data)
     _check_indexable(source.test, "test")
     if len(source.test) == 0:
         raise UserError(f"The test split of {source.name} is empty.")
@@ -266,7 +257,8 @@ def plot_top5(model_path, data, *, n=8, out=None, seed=0):
     fig.tight_layout()
     out = out or os.path.join(_folder(model_path), "top5.png")
     _save(fig, out)
-    return {"png": out, "images": answers}
+    return {"png": out, "images": answers, "split": source.test_role,
+            "split_description": source.describe_test()}
 
 
 def to_json(result):

@@ -18,10 +18,14 @@ from alexnet.layers import (
     GroupedConv2D,
     LocalResponseNormalization,
     Preprocess,
+    _as_sequence,
 )
-from alexnet.variants import Variant, get_variant
+from alexnet.variants import ACTIVATIONS, Variant, feature_map_size, get_variant, minimum_input_size  # noqa: F401
 
-ACTIVATIONS = ("relu", "tanh")
+# Every layer is told its layout: the model is channels-last (as its
+# preprocessing, LRN and weight files are) whatever
+# keras.config.image_data_format() says.
+CHANNELS_LAST = "channels_last"
 POOLINGS = (None, "avg", "max")
 
 
@@ -105,7 +109,7 @@ def AlexNet(
     x = _features(x, spec, activation, lrn, overlapping_pooling)
 
     if include_top:
-        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Flatten(data_format=CHANNELS_LAST, name="flatten")(x)
         x = _classifier(x, spec, activation, dropout)
         x = keras.layers.Dense(
             classes,
@@ -115,9 +119,9 @@ def AlexNet(
             name="predictions",
         )(x)
     elif pooling == "avg":
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.GlobalAveragePooling2D(data_format=CHANNELS_LAST, name="avg_pool")(x)
     elif pooling == "max":
-        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+        x = keras.layers.GlobalMaxPooling2D(data_format=CHANNELS_LAST, name="max_pool")(x)
 
     model = keras.Model(inputs, x, name=name or f"alexnet_{spec.name}")
     if weights is not None:
@@ -133,7 +137,7 @@ def _kernel_init(spec: Variant, activation: str):
 
 def _pool(x, name, spec, overlapping):
     size = 3 if overlapping else 2
-    return keras.layers.MaxPooling2D(size, 2, padding=spec.pool_padding, name=name)(x)
+    return keras.layers.MaxPooling2D(size, 2, padding=spec.pool_padding, data_format=CHANNELS_LAST, name=name)(x)
 
 
 def _features(x, spec: Variant, activation, lrn, overlapping_pooling):
@@ -141,7 +145,7 @@ def _features(x, spec: Variant, activation, lrn, overlapping_pooling):
         name = f"conv{index}"
         padding = conv.padding
         if isinstance(padding, int):
-            x = keras.layers.ZeroPadding2D(padding, name=f"{name}_pad")(x)
+            x = keras.layers.ZeroPadding2D(padding, data_format=CHANNELS_LAST, name=f"{name}_pad")(x)
             padding = "valid"
         x = GroupedConv2D(
             conv.filters,
@@ -149,6 +153,7 @@ def _features(x, spec: Variant, activation, lrn, overlapping_pooling):
             strides=conv.stride,
             padding=padding,
             groups=conv.groups,
+            data_format=CHANNELS_LAST,
             activation=activation,
             kernel_initializer=_kernel_init(spec, activation),
             bias_initializer=keras.initializers.Constant(conv.bias_init),
@@ -180,38 +185,6 @@ def _classifier(x, spec: Variant, activation, dropout):
     return x
 
 
-def feature_map_size(spec: Variant, size: int, overlapping_pooling: bool = True) -> int | None:
-    """Spatial size after pool5 for an input of ``size`` pixels, or ``None``
-    if some layer would receive less than its window."""
-    pool = 3 if overlapping_pooling else 2
-
-    def pool_out(n):
-        if spec.pool_padding == "same":
-            return -(-n // 2)
-        return None if n < pool else (n - pool) // 2 + 1
-
-    for index, conv in enumerate(spec.convs, start=1):
-        if isinstance(conv.padding, int):
-            n_padded = size + 2 * conv.padding
-            size = None if n_padded < conv.kernel else (n_padded - conv.kernel) // conv.stride + 1
-        elif conv.padding == "valid":
-            size = None if size < conv.kernel else (size - conv.kernel) // conv.stride + 1
-        else:
-            size = -(-size // conv.stride)
-        if size is not None and index in (1, 2, 5):
-            size = pool_out(size)
-        if size is None or size < 1:
-            return None
-    return size
-
-
-def minimum_input_size(spec: Variant, overlapping_pooling: bool = True) -> int:
-    size = 1
-    while feature_map_size(spec, size, overlapping_pooling) is None:
-        size += 1
-    return size
-
-
 def _check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling):
     if len(input_shape) != 3:
         raise ValueError(
@@ -220,7 +193,8 @@ def _check_input_shape(spec, input_shape, preprocessing, include_top, overlappin
     height, width, channels = input_shape
     if channels is None or channels < 1:
         raise ValueError(f"input_shape needs a known channel count >= 1, got {input_shape!r}.")
-    expected = max(len(preprocessing.get("mean", (0,))), len(preprocessing.get("std", (1,))))
+    expected = max(len(_as_sequence("mean", preprocessing.get("mean", 0.0))),
+                   len(_as_sequence("std", preprocessing.get("std", 1.0))))
     if expected > 1 and channels != expected:
         raise ValueError(
             f"Variant {spec.name!r} expects {expected} input channels (its "

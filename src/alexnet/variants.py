@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+ACTIVATIONS = ("relu", "tanh")  # the paper's ReLU and its tanh baseline
+
 # Mean RGB of the ImageNet training set on the 0-255 scale (the numbers used
 # by Caffe and torchvision alike), and torchvision's per-channel std.
 IMAGENET_MEAN_RGB = (123.675, 116.28, 103.53)
@@ -180,6 +182,40 @@ SMALL_2TOWER = derive(SMALL, 2, name="small-2tower")
 SMALL_HALF = half_width(SMALL, name="small-half")
 
 VARIANTS = {v.name: v for v in (PAPER, SINGLE, OWT, SMALL, SMALL_2TOWER, SMALL_HALF)}
+
+
+def feature_map_size(spec: Variant, size: int, overlapping_pooling: bool = True) -> int | None:
+    """Spatial size after pool5 for an input of ``size`` pixels, or ``None``
+    if some layer would receive less than its window (with ``"same"``
+    pooling too: a 3x3 window over a 2x2 map pools mostly padding)."""
+    pool = 3 if overlapping_pooling else 2
+
+    def pool_out(n):
+        if n < pool:
+            return None
+        return -(-n // 2) if spec.pool_padding == "same" else (n - pool) // 2 + 1
+
+    for index, conv in enumerate(spec.convs, start=1):
+        if isinstance(conv.padding, int):
+            n_padded = size + 2 * conv.padding
+            size = None if n_padded < conv.kernel else (n_padded - conv.kernel) // conv.stride + 1
+        elif conv.padding == "valid":
+            size = None if size < conv.kernel else (size - conv.kernel) // conv.stride + 1
+        else:
+            size = -(-size // conv.stride)
+        if size is not None and index in (1, 2, 5):
+            size = pool_out(size)
+        if size is None or size < 1:
+            return None
+    return size
+
+
+def minimum_input_size(spec: Variant, overlapping_pooling: bool = True) -> int:
+    """The smallest square input ``spec`` accepts (see :func:`feature_map_size`)."""
+    size = 1
+    while feature_map_size(spec, size, overlapping_pooling) is None:
+        size += 1
+    return size
 
 
 def base_variant(variant) -> str:

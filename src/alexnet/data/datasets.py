@@ -44,6 +44,8 @@ def plan_inputs(source: Source, crop: int, *, resize=None, pad=None, flip=True, 
     if resize and resize < crop:
         raise UserError(f"--resize {resize} is smaller than the crop {crop}: no {crop}x{crop} patch fits.")
     pad = (pad or 0) if at_native_size else 0
+    if pad >= crop:
+        raise UserError(f"--pad must be smaller than the image size ({crop}), got {pad}.")
     if pca is None:
         pca = source.channels == 3 and not source.small
     pca_spec = None

@@ -25,11 +25,33 @@ PCA_STD = 0.1  # the paper's standard deviation of the colour-noise magnitudes
 
 
 def decode_image(encoded, channels=3):
-    """Any of JPEG, PNG, GIF (first frame) and BMP to ``uint8`` HxWxC;
-    grayscale, RGBA and palette images come out with ``channels`` channels."""
-    image = tf.io.decode_image(encoded, channels=channels, expand_animations=False)
-    image.set_shape([None, None, channels])
-    return image
+    """Any of JPEG, PNG, GIF (first frame) and BMP to ``uint8`` HxWxC with
+    ``channels`` (1 or 3) channels, whatever the file's colour mode.
+
+    Every file is decoded to RGB first, which TensorFlow does for grayscale,
+    CMYK, palette and alpha images alike (alpha is dropped), and then taken
+    to gray by ITU-R 601 luma when ``channels`` is 1: TensorFlow's own
+    one-channel decoding refuses GIF, BMP and CMYK JPEG files.
+    """
+    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return rgb_to_gray(image) if channels == 1 else image
+
+
+def rgb_to_gray(image):
+    """``uint8`` RGB to one channel, ``0.299 R + 0.587 G + 0.114 B`` rounded
+    (PIL's "L" mode and ``tf.image.rgb_to_grayscale`` use the same weights);
+    gray pixels stored as RGB come back unchanged."""
+    weights = tf.constant([0.299, 0.587, 0.114], tf.float32)
+    gray = tf.reduce_sum(tf.cast(image, tf.float32) * weights, axis=-1, keepdims=True)
+    return tf.cast(tf.clip_by_value(tf.round(gray), 0, 255), tf.uint8)
+
+
+def resize_to(image, size):
+    """Scales to ``size`` x ``size`` (bilinear, antialiased, rounded back to
+    the 0-255 scale), as a whole: nothing is cropped."""
+    resized = tf.image.resize(image, [size, size], method="bilinear", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
 
 
 def resize_shorter_side(image, size):

@@ -10,6 +10,7 @@ TFRecord shards that the pipeline decodes in parallel.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
 import pickle
@@ -60,6 +61,17 @@ class Source:
     val: Split | None = None
     image_size: int | None = None  # native size of small, square datasets
     skipped: list[str] = field(default_factory=list)
+    # What `test` is: "test" (a split of its own, never used in training) or
+    # "validation" (the data has no test split, so the held-out validation
+    # split, which also chose the learning rate and best.keras, stands in).
+    test_role: str = "test"
+    root: str | None = None  # the folder file paths are relative to, if any
+
+    def describe_test(self) -> str:
+        if self.test_role == "test":
+            return f"the test split of {self.name} ({len(self.test):,} images, never used in training)"
+        return (f"the held-out validation split of {self.name} ({len(self.test):,} images, never trained on, "
+                f"but used for model selection: {self.name} has no test split)")
 
     @property
     def num_classes(self):
@@ -304,15 +316,17 @@ def load_image_folder(root: str, val_fraction: float = 0.1, seed: int = 0) -> So
         if not classes:
             raise UserError(f"{root} has neither train/ and val/ folders nor class folders.")
         files, labels = _list_images(root, classes)
-        order = np.random.default_rng(seed).permutation(len(files))
-        n_val = int(round(len(files) * val_fraction))
-        val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+        train_idx, val_idx = hold_out(len(files), val_fraction, seed)
         train = ([files[i] for i in train_idx], labels[train_idx])
         val = ([files[i] for i in val_idx], labels[val_idx])
         test = val
+    if len(classes) < 2:
+        raise UserError(f"{root} has {len(classes)} class folder ({classes[0]}); a classifier needs at least 2.")
     for split_name, (files, _) in (("train", train), ("validation", val)):
         if not files:
-            raise UserError(f"The {split_name} split of {root} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
+            fix = " (raise --val-fraction)" if split_name == "validation" and not os.path.isdir(train_root) else ""
+            raise UserError(f"The {split_name} split of {root} holds no images "
+                            f"({', '.join(IMAGE_EXTENSIONS)}){fix}.")
     return Source(
         name=os.path.basename(os.path.normpath(root)),
         class_names=classes,
@@ -320,7 +334,70 @@ def load_image_folder(root: str, val_fraction: float = 0.1, seed: int = 0) -> So
         train=Split(train[1], files=train[0]),
         val=Split(val[1], files=val[0]),
         test=Split(test[1], files=test[0]),
+        test_role="test" if test is not val else "validation",
+        root=os.path.abspath(root),
     )
+
+
+def hold_out(count: int, fraction: float, seed: int):
+    """Indices ``(train, held_out)`` of ``count`` examples: a fixed-seed
+    random ``fraction`` is held out. The one split function of the package."""
+    order = np.random.default_rng(seed).permutation(count)
+    n_held = int(round(count * fraction))
+    return np.sort(order[n_held:]), np.sort(order[:n_held])
+
+
+def hold_out_validation(source: Source, fraction: float, seed: int):
+    """Gives an array source without a validation split a held-out part of
+    its training set (:func:`hold_out`), so that model selection never sees
+    the test set."""
+    if source.val is not None or source.train.images is None or fraction == 0:
+        return
+    train_idx, val_idx = hold_out(len(source.train), fraction, seed)
+    train = source.train
+    source.val = Split(train.labels[val_idx], images=train.images[val_idx])
+    source.train = Split(train.labels[train_idx], images=train.images[train_idx])
+
+
+def fingerprint(source: Source, split: Split) -> str:
+    """A SHA-256 of what ``split`` holds (pixels and labels, file paths
+    relative to the dataset's folder, or shard names), to check later that a
+    dataset reloaded for evaluation is split as it was in training."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(split.labels, np.int64).tobytes())
+    if split.images is not None:
+        digest.update(np.ascontiguousarray(split.images).tobytes())
+    for path in split.files or split.records or []:
+        relative = os.path.relpath(path, source.root) if source.root else os.path.basename(path)
+        digest.update(relative.replace(os.sep, "/").encode() + b"\0")
+    return digest.hexdigest()
+
+
+def bmp_palette_problem(path: str) -> str | None:
+    """Why TensorFlow would read this BMP wrongly, or ``None``.
+
+    TensorFlow decodes a palette BMP (8 bits per pixel or fewer) as its
+    palette indices, not its colours; that is right only when the palette is
+    the identity gray ramp (index i is gray level i), as in gray BMPs.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(54)
+            if len(head) < 54 or head[:2] != b"BM":
+                return None
+            header_size = int.from_bytes(head[14:18], "little")
+            bits = int.from_bytes(head[28:30], "little")
+            if header_size < 40 or bits > 8:
+                return None
+            count = int.from_bytes(head[46:50], "little") or 2 ** bits
+            f.seek(14 + header_size)
+            palette = np.frombuffer(f.read(4 * count), np.uint8)
+    except OSError:
+        return None
+    palette = palette[: len(palette) // 4 * 4].reshape(-1, 4)[:, :3]
+    if np.array_equal(palette, np.repeat(np.arange(len(palette))[:, None], 3, axis=1)):
+        return None
+    return f"a {bits}-bit palette BMP, which TensorFlow cannot decode to colours (save it as PNG)"
 
 
 def looks_like_image(path: str) -> bool:
@@ -383,6 +460,8 @@ def load_tfrecords(root: str, num_classes: int | None = None, label_offset: int 
         train=Split(labels["train"], records=train_files, label_offset=label_offset),
         val=Split(labels["val"], records=val_files, label_offset=label_offset),
         test=Split(labels["val"], records=val_files, label_offset=label_offset),
+        test_role="validation",
+        root=os.path.abspath(root),
     )
 
 
@@ -411,7 +490,7 @@ def load_tfds(name: str) -> Source:
     try:
         import tensorflow_datasets as tfds
     except ImportError:
-        raise UserError(f"--data tfds:{name} needs tensorflow-datasets: pip install tensorflow-datasets") from None
+        raise UserError(f"--data tfds:{name} needs tensorflow-datasets: pip install \"alexnet[tfds]\"") from None
     try:
         builder = tfds.builder(name)
     except Exception as error:
@@ -439,15 +518,13 @@ def load_tfds(name: str) -> Source:
         val=split(val_name),
         test=split(test_name),
         image_size=shape[0] if shape[0] and shape[0] == shape[1] else None,
+        test_role="test" if "test" in splits and val_name != "test" else "validation",
     )
 
 
 # --- By name ---------------------------------------------------------------------
 
-def load_source(data: str, *, val_fraction: float = 0.1, seed: int = 0, download: bool = True) -> Source:
-    """``data`` is ``fashion_mnist``, ``cifar10``, ``tfds:NAME``, or a path:
-    a CIFAR-10 archive or folder, a Fashion-MNIST IDX folder, a folder of
-    TFRecord shards or an image folder."""
+def _load(data: str, *, val_fraction: float, seed: int, download: bool) -> Source:
     if data == "fashion_mnist":
         return load_fashion_mnist(download=download)
     if data == "cifar10":
@@ -456,7 +533,7 @@ def load_source(data: str, *, val_fraction: float = 0.1, seed: int = 0, download
         return load_tfds(data[5:])
     if not os.path.exists(data):
         raise UserError(
-            f"Unknown dataset or missing path {data!r}: use fashion_mnist, cifar10, "
+            f"--data: unknown dataset or missing path {data!r}: use fashion_mnist, cifar10, "
             "tfds:NAME, or the path of a dataset."
         )
     if os.path.isfile(data) or os.path.isdir(os.path.join(data, CIFAR10_FOLDER)) or os.path.isfile(os.path.join(data, "test_batch")):
@@ -466,3 +543,17 @@ def load_source(data: str, *, val_fraction: float = 0.1, seed: int = 0, download
     if any(f.startswith("train-") and not f.lower().endswith(IMAGE_EXTENSIONS) for f in os.listdir(data)):
         return load_tfrecords(data)
     return load_image_folder(data, val_fraction=val_fraction, seed=seed)
+
+
+def load_source(data: str, *, val_fraction: float = 0.05, seed: int = 0, download: bool = True) -> Source:
+    """``data`` is ``fashion_mnist``, ``cifar10``, ``tfds:NAME``, or a path:
+    a CIFAR-10 archive or folder, a Fashion-MNIST IDX folder, a folder of
+    TFRecord shards or an image folder. Data without a validation split
+    holds out ``val_fraction`` of its training images with ``seed``
+    (:func:`hold_out`): training and evaluation get the same split from the
+    same arguments."""
+    source = _load(data, val_fraction=val_fraction, seed=seed, download=download)
+    if source.num_classes < 2:
+        raise UserError(f"{data} has {source.num_classes} class; a classifier needs at least 2.")
+    hold_out_validation(source, val_fraction, seed)
+    return source

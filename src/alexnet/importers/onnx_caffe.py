@@ -63,7 +63,7 @@ def _onnx():
         import onnx
         from onnx import numpy_helper
     except ImportError:
-        raise UserError("Importing ONNX files needs the onnx package: pip install onnx") from None
+        raise UserError("Importing ONNX files needs the onnx package: pip install \"alexnet[onnx]\"") from None
     return onnx, numpy_helper
 
 

@@ -338,7 +338,8 @@ def read_state_dict(path, *, reader="builtin"):
         try:
             import torch  # noqa: F401
         except ImportError:
-            raise UserError("Reading with PyTorch needs it installed: pip install torch") from None
+            raise UserError("--reader torch needs PyTorch installed (pip install torch); the default "
+                            "--reader builtin needs nothing") from None
         obj = _read_with_torch(path)
     elif path.endswith(".safetensors"):
         obj = _read_safetensors(path)

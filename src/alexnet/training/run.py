@@ -22,9 +22,10 @@ import tensorflow as tf
 
 from alexnet.config import Config, resolve
 from alexnet.data.datasets import InputSpec, eval_dataset, plan_inputs, train_dataset, verify_files
-from alexnet.data.sources import Source, Split, load_source
+from alexnet.data.sources import Source, load_source
 from alexnet.errors import UserError
 from alexnet.model import AlexNet, float32_copy
+from alexnet.saved import split_record
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
 from alexnet.training.optim import make_optimizer, resolve_precision
@@ -35,22 +36,9 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def hold_out_validation(source: Source, fraction: float, seed: int):
-    """Gives array sources without a validation split a fixed-seed held-out
-    part of the training set, so that model selection never sees the test set."""
-    if source.val is not None or source.train.images is None or fraction == 0:
-        return
-    order = np.random.default_rng(seed).permutation(len(source.train))
-    n_val = int(round(len(order) * fraction))
-    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-    train = source.train
-    source.val = Split(train.labels[val_idx], images=train.images[val_idx])
-    source.train = Split(train.labels[train_idx], images=train.images[train_idx])
-
-
 def prepare_data(config: Config):
     source = load_source(config.data, val_fraction=config.val_fraction, seed=config.seed)
-    hold_out_validation(source, config.val_fraction, config.seed)
+    record = split_record(config.data, config.val_fraction, config.seed, source)  # before bad files are dropped
     spec_variant = get_variant(config.variant)
     crop = config.image_size
     if crop is None:
@@ -68,7 +56,37 @@ def prepare_data(config: Config):
             checked.append(split)  # test is often the val split itself
     spec = plan_inputs(source, crop, resize=config.resize, pad=config.pad, flip=config.flip,
                        pca=config.pca_noise, seed=config.seed)
-    return source, spec
+    return source, spec, record
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation (Linux), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(config: Config, source: Source, spec: InputSpec):
+    """Refuses, before anything is written, a CPU run whose activations
+    cannot fit: about 3 float32 copies of every layer's output per image
+    (forward, gradient, workspace) and 4 of every weight, plus 0.5 GB for
+    TensorFlow itself. (GPU memory is left to TensorFlow's own error.)"""
+    free = available_memory()
+    if free is None or tf.config.list_logical_devices("GPU"):
+        return
+    model = build_model(config.replace(strategy="default"), source, spec)  # the same shapes on one device
+    per_image = sum(int(np.prod(layer.output.shape[1:])) for layer in model.layers[1:])
+    need = 3 * 4 * per_image * config.batch_size + 4 * 4 * model.count_params() + 0.5e9
+    if need > free:
+        raise UserError(
+            f"Training {spec.crop}x{spec.crop} images in batches of {config.batch_size} needs about "
+            f"{need / 1e9:.1f} GB of memory, more than the {free / 1e9:.1f} GB available: lower --batch-size "
+            f"or --image-size.")
 
 
 def build_model(config: Config, source: Source, spec: InputSpec):
@@ -146,11 +164,13 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     precision = resolve_precision(config.precision)
     keras.mixed_precision.set_global_policy(precision)
 
-    source, spec = prepare_data(config)
+    source, spec, record = prepare_data(config)
+    check_memory(config, source, spec)
     os.makedirs(run_dir, exist_ok=True)  # only once the data loads: a failed start leaves no empty folder
     ckpt.write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
     ckpt.write_atomic(os.path.join(run_dir, "input.json"), json.dumps(dataclasses.asdict(spec), indent=1))
     ckpt.write_atomic(os.path.join(run_dir, "classes.json"), json.dumps(source.class_names))
+    ckpt.write_atomic(os.path.join(run_dir, "split.json"), json.dumps(record, indent=1))
 
     train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed)
     val_ds = eval_dataset(source, source.val, spec, 256) if source.val is not None else None
@@ -191,16 +211,21 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
     initial_epoch = saver.state["epoch"]
     if initial_epoch < config.epochs:
-        model.fit(
-            train_ds,
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps if config.max_steps_per_epoch else None,
-            validation_data=val_ds,
-            callbacks=callbacks,
-            shuffle=False,  # the tf.data pipeline shuffles
-            verbose=1 if sys.stderr.isatty() else 2,
-        )
+        try:
+            model.fit(
+                train_ds,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps if config.max_steps_per_epoch else None,
+                validation_data=val_ds,
+                callbacks=callbacks,
+                shuffle=False,  # the tf.data pipeline shuffles
+                verbose=1 if sys.stderr.isatty() else 2,
+            )
+        except (tf.errors.ResourceExhaustedError, MemoryError):
+            raise UserError(f"Out of memory while training {spec.crop}x{spec.crop} images in batches of "
+                            f"{config.batch_size}: lower --batch-size or --image-size (finished epochs are "
+                            "kept; a rerun with the same settings resumes).") from None
     if saver.diverged:
         epoch, batch, loss = saver.diverged
         raise UserError(
@@ -247,6 +272,7 @@ def finish(model, config, source, spec, state, precision):
         "variant": config.variant,
         "train_images": len(source.train),
         "test_images": len(source.test),
+        "test_split": source.test_role,
         "skipped_files": len(source.skipped),
     }
     ckpt.write_atomic(os.path.join(run_dir, "metrics.json"), json.dumps(metrics, indent=1))
