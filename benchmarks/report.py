@@ -137,8 +137,9 @@ def main_job_section(job, skipped=True):
 
 
 def default_settings(meta):
-    """What ``alexnet train`` picks on the benchmarked machine (mirrors
-    ``resolve_precision("auto")`` on a CPU; XLA stays off on CPUs)."""
+    """The precision ``alexnet train`` would guess from the CPU's flags (its
+    ``--precision auto`` now times both on the machine: see
+    ``alexnet.training.precision``); XLA stays off on CPUs."""
     bf16 = meta.get("amx_bf16") or meta.get("avx512_bf16")
     return {"precision": "bf16" if bf16 else "float32", "mode": "xla-off"}
 

@@ -5,8 +5,11 @@ import io
 import os
 import pickle
 import tarfile
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# --precision auto caches its measurement; tests keep theirs out of the home folder.
+os.environ.setdefault("ALEXNET_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"alexnet-test-cache-{os.getpid()}"))
 
 import numpy as np
 import pytest

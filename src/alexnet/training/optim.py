@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import keras
 import tensorflow as tf
 
@@ -61,26 +59,3 @@ def make_optimizer(config, steps_per_epoch):
     if config.optimizer == "sgd":
         return PaperSGD(lr, momentum=config.momentum, nesterov=config.nesterov, l2=config.weight_decay)
     return keras.optimizers.AdamW(lr, weight_decay=config.weight_decay)
-
-
-def cpu_has_bf16_matrix_units() -> bool:
-    """True on x86 CPUs with AMX-BF16 or AVX512-BF16, where oneDNN runs
-    bfloat16 convolutions and matmuls natively."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
-            flags = next((line for line in f if line.startswith("flags")), "")
-    except OSError:
-        return False
-    return " amx_bf16" in flags or " avx512_bf16" in flags
-
-
-def resolve_precision(name: str) -> str:
-    """``auto`` picks mixed_float16 on a GPU, mixed_bfloat16 on a CPU with
-    bfloat16 matrix units (AMX), and float32 otherwise."""
-    if name != "auto":
-        return name
-    if tf.config.list_physical_devices("GPU"):
-        return "mixed_float16"
-    if cpu_has_bf16_matrix_units() and os.environ.get("ALEXNET_NO_BF16") is None:
-        return "mixed_bfloat16"
-    return "float32"

@@ -28,7 +28,8 @@ from alexnet.model import AlexNet, float32_copy
 from alexnet.saved import split_record
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
-from alexnet.training.optim import make_optimizer, resolve_precision
+from alexnet.training.optim import make_optimizer
+from alexnet.training.precision import choose_precision
 from alexnet.variants import base_variant, get_variant
 
 
@@ -87,6 +88,21 @@ def check_memory(config: Config, source: Source, spec: InputSpec):
             f"Training {spec.crop}x{spec.crop} images in batches of {config.batch_size} needs about "
             f"{need / 1e9:.1f} GB of memory, more than the {free / 1e9:.1f} GB available: lower --batch-size "
             f"or --image-size.")
+
+
+def _precision(config, source, spec, state):
+    """The run's dtype policy and why: as it started when resuming, else
+    :func:`alexnet.training.precision.choose_precision`."""
+    saved = {}
+    if state:
+        with open(os.path.join(config.out, "config.json"), encoding="utf-8") as f:
+            saved = json.load(f)
+    if saved.get("resolved_precision"):
+        return saved["resolved_precision"], f"as the run started ({saved.get('precision_reason', '')})"
+    return choose_precision(
+        config.precision, lambda: build_model(config.replace(strategy="default"), source, spec),
+        spec.input_shape, source.num_classes, config.batch_size,
+        key=f"{config.variant} {spec.crop}x{spec.crop}x{spec.channels} {source.num_classes} classes")
 
 
 def build_model(config: Config, source: Source, spec: InputSpec):
@@ -158,16 +174,18 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
         log(f"{config.out} already holds a finished run; delete it or use another --out to train again.")
         return metrics
 
-    keras.utils.set_random_seed(config.seed)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
-    precision = resolve_precision(config.precision)
-    keras.mixed_precision.set_global_policy(precision)
-
     source, spec, record = prepare_data(config)
     check_memory(config, source, spec)
+    precision, why = _precision(config, source, spec, state)
+    keras.mixed_precision.set_global_policy(precision)
+    keras.utils.set_random_seed(config.seed)  # after the probes' throwaway models: the same weights either way
+
     os.makedirs(run_dir, exist_ok=True)  # only once the data loads: a failed start leaves no empty folder
-    ckpt.write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
+    ckpt.write_atomic(os.path.join(run_dir, "config.json"), json.dumps(
+        {**dataclasses.asdict(config), "resolved_precision": precision, "precision_reason": why},
+        indent=2, sort_keys=True))
     ckpt.write_atomic(os.path.join(run_dir, "input.json"), json.dumps(dataclasses.asdict(spec), indent=1))
     ckpt.write_atomic(os.path.join(run_dir, "classes.json"), json.dumps(source.class_names))
     ckpt.write_atomic(os.path.join(run_dir, "split.json"), json.dumps(record, indent=1))
@@ -195,6 +213,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
         f"{len(source.train):,} train / {len(source.val) if source.val else 0:,} val images, "
         f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, "
         f"{config.epochs} epochs.")
+    log(f"Precision {precision}: {why}.")
     if dist.name != "default":
         log(f"Distribution: {dist.describe(config.batch_size)}")
 
