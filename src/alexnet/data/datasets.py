@@ -168,15 +168,40 @@ def mirror_views(image, label, spec: InputSpec):
     return tf.cast(tf.stack([image, tf.reverse(image, axis=[1])]), tf.float32), label
 
 
-def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | None = None):
+def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | None = None, first_epoch: int = 0):
+    """Training batches, epoch after epoch without end (``fit`` takes
+    ``steps_per_epoch``), starting at epoch ``first_epoch``; each epoch ends
+    with its own partial batch.
+
+    Epoch ``e`` is shuffled with a seed made of ``seed`` and ``e``, so the
+    order depends only on them, not on how many iterators were made of the
+    dataset: Keras 3.5 and later draw one batch from an iterator of their own
+    before fitting under a ``tf.distribute`` strategy, which with a reshuffle
+    per iterator would give a mirrored run the next epoch's order instead of
+    the one a single-device run sees. A resumed run also sees the epochs it
+    would have seen uninterrupted.
+    """
     split = source.train
     ds = _raw_examples(split, source.channels)
     if split.images is not None:
         ds = ds.cache()  # small data: keep the decoded arrays
     buffer = min(len(split), 50_000 if split.images is not None else 10_000)
-    ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(partial(train_transform, spec=spec), num_parallel_calls=P.AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=False).prefetch(P.AUTOTUNE)
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+    transform = partial(train_transform, spec=spec)
+
+    def epoch(e):
+        shuffled = ds.shuffle(buffer, seed=tf.constant(seed, tf.int64) * EPOCH_SEED_STRIDE + e,
+                              reshuffle_each_iteration=False)
+        return shuffled.map(transform, num_parallel_calls=P.AUTOTUNE).batch(batch_size, drop_remainder=False)
+
+    epochs = tf.data.Dataset.range(first_epoch, np.iinfo(np.int64).max)
+    return epochs.flat_map(epoch).prefetch(P.AUTOTUNE)
+
+
+# Epoch e of a run with seed s is shuffled with seed s * stride + e: distinct
+# for every (seed, epoch) pair of a run shorter than a million epochs.
+EPOCH_SEED_STRIDE = 1_000_003
 
 
 def eval_dataset(source: Source, split: Split, spec: InputSpec, batch_size: int, ten_crop=False):

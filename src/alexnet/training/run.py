@@ -10,10 +10,12 @@ The run directory holds ``config.json`` (the resolved config),
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import random
 import sys
 
 import keras
@@ -117,15 +119,31 @@ def _check_resumable(run_dir, config):
 
 def train(config: Config) -> dict:
     config = resolve(config)
-    dist = distribute.setup(config)  # devices and strategy: before any other TensorFlow work
+    with _callers_state_kept():
+        dist = distribute.setup(config)  # devices and strategy: before any other TensorFlow work
+        try:
+            return _train(config, dist)
+        except distribute.PEER_ERRORS as error:
+            if dist.name != "multiworker":
+                raise
+            raise dist.failure(error, config.out) from None
+        finally:
+            dist.close()
+
+
+@contextlib.contextmanager
+def _callers_state_kept():
+    """Gives the caller back the Keras dtype policy and the Python and NumPy
+    random states that a run sets. (TensorFlow's global seed and op
+    determinism have no public getter: a run leaves them as it set them.)"""
+    policy = keras.mixed_precision.global_policy()
+    python_random, numpy_random = random.getstate(), np.random.get_state()
     try:
-        return _train(config, dist)
-    except distribute.PEER_ERRORS as error:
-        if dist.name != "multiworker":
-            raise
-        raise dist.failure(error, config.out) from None
+        yield
     finally:
-        dist.close()
+        keras.mixed_precision.set_global_policy(policy)
+        random.setstate(python_random)
+        np.random.set_state(numpy_random)
 
 
 def _train(config: Config, dist: distribute.Distribution) -> dict:
@@ -152,12 +170,14 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     ckpt.write_atomic(os.path.join(run_dir, "input.json"), json.dumps(dataclasses.asdict(spec), indent=1))
     ckpt.write_atomic(os.path.join(run_dir, "classes.json"), json.dumps(source.class_names))
 
-    train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed)
     val_ds = eval_dataset(source, source.val, spec, 256) if source.val is not None else None
-    steps = math.ceil(len(source.train) / config.batch_size)
-    if config.max_steps_per_epoch:
-        steps = min(steps, config.max_steps_per_epoch)
-        train_ds = train_ds.repeat()
+    data_epoch = math.ceil(len(source.train) / config.batch_size)  # batches in one pass over the data
+    steps = min(data_epoch, config.max_steps_per_epoch or data_epoch)
+    # The batches this run has already trained on (if it resumes) are skipped:
+    # a resumed run sees what it would have seen uninterrupted.
+    done = (state["epoch"] if state and state.get("checkpoint") else 0) * steps
+    train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed,
+                             first_epoch=done // data_epoch).skip(done % data_epoch)
 
     if state and state.get("checkpoint"):
         path = os.path.join(config.out, state["checkpoint"])
@@ -195,7 +215,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
             train_ds,
             epochs=config.epochs,
             initial_epoch=initial_epoch,
-            steps_per_epoch=steps if config.max_steps_per_epoch else None,
+            steps_per_epoch=steps,  # the dataset has no end
             validation_data=val_ds,
             callbacks=callbacks,
             shuffle=False,  # the tf.data pipeline shuffles
