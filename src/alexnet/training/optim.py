@@ -61,6 +61,14 @@ def make_schedule(config, steps_per_epoch):
     )
 
 
+def make_plateau(config, monitor):
+    """The ``plateau`` schedule: the learning rate divided by 10 whenever
+    ``monitor`` (an accuracy) has not improved for ``config.patience``
+    epochs, down to 1e-6, as the paper did by hand."""
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor=monitor, mode="max", factor=0.1, patience=config.patience, min_lr=1e-6, verbose=1)
+
+
 def make_optimizer(config, steps_per_epoch):
     lr = make_schedule(config, steps_per_epoch)
     if config.optimizer == "sgd":

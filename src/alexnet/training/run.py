@@ -29,7 +29,7 @@ from alexnet.errors import UserError
 from alexnet.model import AlexNet, float32_copy
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
-from alexnet.training.optim import make_optimizer, resolve_precision
+from alexnet.training.optim import make_optimizer, make_plateau, resolve_precision
 from alexnet.variants import base_variant, get_variant
 
 
@@ -200,9 +200,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
 
     plateau = None
     if config.schedule == "plateau":
-        plateau = keras.callbacks.ReduceLROnPlateau(
-            monitor="val_accuracy" if val_ds is not None else "accuracy",
-            mode="max", factor=0.1, patience=config.patience, min_lr=1e-6, verbose=1)
+        plateau = make_plateau(config, "val_accuracy" if val_ds is not None else "accuracy")
     saver = ckpt.RunCheckpoint(run_dir, state, plateau)
     # The plateau schedule runs first: it resets itself when training begins
     # (the saver then restores its resumed state) and updates at each epoch
