@@ -168,40 +168,30 @@ def mirror_views(image, label, spec: InputSpec):
     return tf.cast(tf.stack([image, tf.reverse(image, axis=[1])]), tf.float32), label
 
 
-def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | None = None, first_epoch: int = 0):
+def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | None = None):
     """Training batches, epoch after epoch without end (``fit`` takes
-    ``steps_per_epoch``), starting at epoch ``first_epoch``; each epoch ends
-    with its own partial batch.
+    ``steps_per_epoch``); each epoch is shuffled anew and ends with its own
+    partial batch.
 
-    Epoch ``e`` is shuffled with a seed made of ``seed`` and ``e``, so the
-    order depends only on them, not on how many iterators were made of the
-    dataset: Keras 3.5 and later draw one batch from an iterator of their own
-    before fitting under a ``tf.distribute`` strategy, which with a reshuffle
-    per iterator would give a mirrored run the next epoch's order instead of
-    the one a single-device run sees. A resumed run also sees the epochs it
-    would have seen uninterrupted.
+    Every iterator of the dataset yields the same sequence: the shuffle (and
+    the state that reshuffles it each epoch) is made anew inside each
+    iterator. Keras 3.5 and later draw one batch from an iterator of their
+    own before fitting under a ``tf.distribute`` strategy; with the shuffle's
+    state shared between iterators, that gave a mirrored run the next
+    epoch's order instead of the one a single-device run sees.
     """
     split = source.train
     ds = _raw_examples(split, source.channels)
     if split.images is not None:
         ds = ds.cache()  # small data: keep the decoded arrays
     buffer = min(len(split), 50_000 if split.images is not None else 10_000)
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2**31))
-    transform = partial(train_transform, spec=spec)
 
-    def epoch(e):
-        shuffled = ds.shuffle(buffer, seed=tf.constant(seed, tf.int64) * EPOCH_SEED_STRIDE + e,
-                              reshuffle_each_iteration=False)
-        return shuffled.map(transform, num_parallel_calls=P.AUTOTUNE).batch(batch_size, drop_remainder=False)
+    def epochs(_):
+        shuffled = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        batches = shuffled.map(partial(train_transform, spec=spec), num_parallel_calls=P.AUTOTUNE)
+        return batches.batch(batch_size, drop_remainder=False).repeat()
 
-    epochs = tf.data.Dataset.range(first_epoch, np.iinfo(np.int64).max)
-    return epochs.flat_map(epoch).prefetch(P.AUTOTUNE)
-
-
-# Epoch e of a run with seed s is shuffled with seed s * stride + e: distinct
-# for every (seed, epoch) pair of a run shorter than a million epochs.
-EPOCH_SEED_STRIDE = 1_000_003
+    return tf.data.Dataset.from_tensors(0).flat_map(epochs).prefetch(P.AUTOTUNE)
 
 
 def eval_dataset(source: Source, split: Split, spec: InputSpec, batch_size: int, ten_crop=False):

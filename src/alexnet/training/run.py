@@ -171,13 +171,10 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     ckpt.write_atomic(os.path.join(run_dir, "classes.json"), json.dumps(source.class_names))
 
     val_ds = eval_dataset(source, source.val, spec, 256) if source.val is not None else None
-    data_epoch = math.ceil(len(source.train) / config.batch_size)  # batches in one pass over the data
-    steps = min(data_epoch, config.max_steps_per_epoch or data_epoch)
-    # The batches this run has already trained on (if it resumes) are skipped:
-    # a resumed run sees what it would have seen uninterrupted.
-    done = (state["epoch"] if state and state.get("checkpoint") else 0) * steps
-    train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed,
-                             first_epoch=done // data_epoch).skip(done % data_epoch)
+    train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed)  # without end
+    steps = math.ceil(len(source.train) / config.batch_size)
+    if config.max_steps_per_epoch:
+        steps = min(steps, config.max_steps_per_epoch)
 
     if state and state.get("checkpoint"):
         path = os.path.join(config.out, state["checkpoint"])
