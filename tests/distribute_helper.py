@@ -99,6 +99,7 @@ def two_tower(result_path):
             "gradients": gradients,
             "variable_devices": variable_devices,
             "ops": ops,
+            "optimizer_scope": tower.optimizer.name + "/",  # paper_sgd/ (Keras 3.15), SGD/ (3.8)
         }, f)
 
 
