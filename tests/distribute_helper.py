@@ -3,6 +3,8 @@ CPU devices exist only if they are made before TensorFlow starts).
 
     python tests/distribute_helper.py two-tower RESULT.json
     python tests/distribute_helper.py mirrored RESULT.json DATA OUT
+    python tests/distribute_helper.py mirrored-vs-one RESULT.json DATA OUT
+    python tests/distribute_helper.py two-tower-steps RESULT.json
     python tests/distribute_helper.py worker RESULT.json -- <alexnet train arguments>
 
 Each writes its findings to RESULT.json for tests/test_distribute.py to judge.
@@ -97,6 +99,7 @@ def two_tower(result_path):
             "gradients": gradients,
             "variable_devices": variable_devices,
             "ops": ops,
+            "optimizer_scope": tower.optimizer.name + "/",  # paper_sgd/ (Keras 3.15), SGD/ (3.8)
         }, f)
 
 
@@ -130,6 +133,97 @@ def mirrored(result_path, data, out):
     with open(result_path, "w") as f:
         json.dump({"replicas": strategy.num_replicas_in_sync, "metrics": metrics, "variables": variables,
                    "kind": type(strategy).__name__}, f)
+
+
+def mirrored_vs_one(result_path, data, out):
+    """Trains the small variant for 6 steps of global batch 64 on one device,
+    then again with MirroredStrategy over two logical CPU devices (same
+    seed, so the same initial weights and data order; dropout and flips off),
+    and records both runs' initial and final weights."""
+    from alexnet.config import Config
+    from alexnet.training import run
+    from alexnet.training.distribute import configure_devices
+
+    configure_devices("cpu:2")  # both runs in this process: the single-device one runs on /CPU:0
+    seen = {}
+    compile_model, finish = run.compile_model, run.finish
+
+    def capture_initial(model, optimizer):
+        seen["initial"] = {w.path: np.array(w) for w in model.weights}
+        return compile_model(model, optimizer)
+
+    def capture_final(model, *args, **kwargs):
+        seen["final"] = {w.path: np.array(w) for w in model.weights}
+        seen["replicas"] = model.distribute_strategy.num_replicas_in_sync
+        return {}
+
+    run.compile_model, run.finish = capture_initial, capture_final
+    runs = {}
+    for name, settings in (("one", {}), ("mirrored", dict(strategy="mirrored", devices="cpu:2"))):
+        run.train(Config(data=data, out=os.path.join(out, name), variant="small", epochs=1, max_steps_per_epoch=6,
+                         batch_size=64, dropout=0.0, flip=False, precision="float32", seed=3, deterministic=True,
+                         learning_rate=0.02, schedule="constant", weight_decay=0.01, **settings))
+        runs[name] = dict(seen)
+    np.savez(result_path + ".npz", **{f"{name}|{when}|{path}": value for name, r in runs.items()
+                                      for when in ("initial", "final") for path, value in r[when].items()})
+    with open(result_path, "w") as f:
+        json.dump({name: {"replicas": r["replicas"]} for name, r in runs.items()}, f)
+
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def two_tower_steps(result_path):
+    """Three training steps (the paper's SGD, dropout off) of the paper model
+    at 67x67 as two towers on /CPU:0 and /CPU:1 and as its single-device
+    equivalent from the same weights and batches, in float32,
+    mixed_bfloat16 and mixed_float16 (loss scaling); records the weights
+    and, for each precision, the traced step's all-reduce ops."""
+    import keras
+    import tensorflow as tf
+
+    from alexnet import towers
+    from alexnet.model import AlexNet
+    from alexnet.training.distribute import configure_devices
+    from alexnet.training.optim import PaperSGD
+
+    devices = configure_devices("cpu:2")
+    rng = np.random.default_rng(0)
+    batches = [(rng.uniform(0, 255, (8, 67, 67, 3)).astype("float32"), rng.integers(0, 10, 8)) for _ in range(3)]
+    arrays, report = {}, {}
+    for precision in PRECISIONS:
+        keras.mixed_precision.set_global_policy(precision)
+        keras.utils.set_random_seed(1)
+        one = towers.with_tower_lrn(AlexNet(variant="paper", input_shape=(67, 67, 3), classes=10, dropout=0.0))
+        with towers.placement(devices):
+            two = towers.TwoTowerAlexNet(input_shape=(67, 67, 3), classes=10, dropout=0.0)
+        towers.copy_weights(one, two)
+        arrays[f"{precision}|initial"] = towers.single_device_weights(one)
+        for model in (one, two):
+            model.compile(optimizer=PaperSGD(0.001, momentum=0.9, l2=5e-4),
+                          loss=keras.losses.SparseCategoricalCrossentropy())
+            model.optimizer.build(model.trainable_variables)
+        step = tf.function(two.train_step)
+        graph = step.get_concrete_function((tf.TensorSpec((8, 67, 67, 3)), tf.TensorSpec((8,), tf.int64))).graph
+        # Keras' all-reduce of the gradients: one IdentityN over all of them, in
+        # the step or in a branch of the loss-scale optimizer's tf.cond.
+        graph_def = graph.as_graph_def()
+        nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+        all_reduce = [n.name for n in nodes if n.op == "IdentityN" and len(n.input) >= 16]
+        losses = {}
+        for name, model in (("one", one), ("two", two)):
+            history = [model.train_on_batch(x, y) for x, y in batches]
+            losses[name] = [float(np.asarray(h).reshape(-1)[0]) for h in history]
+            arrays[f"{precision}|{name}"] = towers.single_device_weights(model)
+        report[precision] = {
+            "optimizer": type(two.optimizer).__name__, "all_reduce_ops": all_reduce, "losses": losses,
+            "variable_devices": {v.path: v.value.device for v in two.trainable_variables},
+        }
+    keras.mixed_precision.set_global_policy("float32")
+    np.savez(result_path + ".npz", **{f"{key}|{layer}|{i}": w for key, layers in arrays.items()
+                                      for layer, ws in layers.items() for i, w in enumerate(ws)})
+    with open(result_path, "w") as f:
+        json.dump(report, f)
 
 
 def worker(result_path, args):
@@ -169,6 +263,10 @@ if __name__ == "__main__":
         two_tower(result)
     elif command == "mirrored":
         mirrored(result, *sys.argv[3:5])
+    elif command == "mirrored-vs-one":
+        mirrored_vs_one(result, *sys.argv[3:5])
+    elif command == "two-tower-steps":
+        two_tower_steps(result)
     elif command == "worker":
         worker(result, sys.argv[sys.argv.index("--") + 1:])
     else:

@@ -85,21 +85,53 @@ def test_train_on_image_folder_and_tfrecords(image_folder, tfrecord_dir, tmp_pat
         metrics = train(Config(data=str(data), out=str(out), epochs=1, image_size=32, **QUICK))
         spec = json.loads((out / "input.json").read_text())
         assert spec["crop"] == 32 and spec["resize"] == 37 and len(spec["pca"]["eigenvalues"]) == 3
-        assert 0 <= metrics["test_accuracy"] <= 1
+        # The reported accuracy is the saved model's on the test split, counted here.
+        assert metrics["test_accuracy"] == pytest.approx(saved_model_accuracy(out, data), abs=1e-6)
     result = run_cli("predict", tmp_path / image_folder.name, image_folder / "val" / "cats")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 7 and "cats" in result.stdout
 
 
-def test_mixed_bfloat16_training_runs(idx_dir, tmp_path):
-    import keras
+def saved_model_accuracy(run_dir, data):
+    """Top-1 accuracy of ``run_dir``'s model.keras on the test split of
+    ``data`` as the run prepared it, counted with NumPy."""
+    import numpy as np
 
-    try:
-        metrics = train(Config(data=str(idx_dir), out=str(tmp_path / "bf16"), epochs=2,
-                               **{**QUICK, "precision": "mixed_bfloat16"}))
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    from alexnet.config import resolve
+    from alexnet.data.datasets import eval_dataset
+    from alexnet.saved import load_model_file
+    from alexnet.training.run import prepare_data
+
+    config = resolve(Config.from_json((run_dir / "config.json").read_text())).replace(data=str(data))
+    source, spec = prepare_data(config)
+    model = load_model_file(str(run_dir / "model.keras"))
+    correct = total = 0
+    for images, labels in eval_dataset(source, source.test, spec, 256):
+        predicted = np.argmax(model.predict_on_batch(images), axis=-1)
+        correct += int(np.sum(predicted == labels.numpy()))
+        total += len(predicted)
+    assert total == len(source.test) > 0
+    return correct / total
+
+
+def test_mixed_bfloat16_training_runs_and_leaves_the_callers_policy(idx_dir, tmp_path):
+    import random
+
+    import keras
+    import numpy as np
+
+    keras.mixed_precision.set_global_policy("float32")
+    random.seed(11)
+    np.random.seed(11)
+    expected = (random.random(), np.random.random())
+    random.seed(11)
+    np.random.seed(11)
+    metrics = train(Config(data=str(idx_dir), out=str(tmp_path / "bf16"), epochs=2,
+                           **{**QUICK, "precision": "mixed_bfloat16"}))
     assert metrics["precision"] == "mixed_bfloat16" and metrics["test_accuracy"] > 0.5
+    # train() gives the caller back its Keras dtype policy and random states.
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert (random.random(), np.random.random()) == expected
 
 
 def test_divergence_stops_with_a_clear_error_and_keeps_the_checkpoint(idx_dir, tmp_path, monkeypatch):
@@ -197,7 +229,9 @@ def test_cli_rejects_files_that_are_not_models(tmp_path, idx_dir):
         z.writestr("something.txt", "x")
     for path in (fake, tmp_path / "zip.keras"):
         result = run_cli("evaluate", path, "--data", idx_dir)
-        assert result.returncode == 2 and "not" in result.stderr and "Traceback" not in result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("alexnet: error:")]
+        assert result.returncode == 2 and len(errors) == 1, result.stderr
+        assert errors[0].startswith(f"alexnet: error: {path} is not a ") and "Traceback" not in result.stderr
 
 
 def test_cli_empty_dataset_and_bad_value(tmp_path):

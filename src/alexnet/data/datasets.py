@@ -171,14 +171,29 @@ def mirror_views(image, label, spec: InputSpec):
 
 
 def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | None = None):
+    """Training batches, epoch after epoch without end (``fit`` takes
+    ``steps_per_epoch``); each epoch is shuffled anew and ends with its own
+    partial batch.
+
+    Every iterator of the dataset yields the same sequence: the shuffle (and
+    the state that reshuffles it each epoch) is made anew inside each
+    iterator. Keras 3.5 and later draw one batch from an iterator of their
+    own before fitting under a ``tf.distribute`` strategy; with the shuffle's
+    state shared between iterators, that gave a mirrored run the next
+    epoch's order instead of the one a single-device run sees.
+    """
     split = source.train
     ds = _raw_examples(split, source.channels)
     if split.images is not None:
         ds = ds.cache()  # small data: keep the decoded arrays
     buffer = min(len(split), 50_000 if split.images is not None else 10_000)
-    ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(partial(train_transform, spec=spec), num_parallel_calls=P.AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=False).prefetch(P.AUTOTUNE)
+
+    def epochs(_):
+        shuffled = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        batches = shuffled.map(partial(train_transform, spec=spec), num_parallel_calls=P.AUTOTUNE)
+        return batches.batch(batch_size, drop_remainder=False).repeat()
+
+    return tf.data.Dataset.from_tensors(0).flat_map(epochs).prefetch(P.AUTOTUNE)
 
 
 def eval_dataset(source: Source, split: Split, spec: InputSpec, batch_size: int, ten_crop=False):

@@ -277,30 +277,12 @@ def _deadline(seconds, message):
 
 def _keras_multiworker_fixes(model, element_spec):
     """Works around Keras 3's ``fit``/``evaluate`` under
-    ``MultiWorkerMirroredStrategy`` (seen with Keras 3.15):
-
-    - before the first step Keras averages a batch over the replicas with
-      ``strategy.reduce("MEAN", (x, y))``, which this strategy rejects for a
-      tuple; the model is built from the dataset's ``element_spec`` instead;
-    - every step's metrics are reduced with ``strategy.reduce("MEAN", value,
-      axis=0)``, which needs a batch axis that scalar metrics lack; the steps
-      return them with one, so the reduction averages them over the workers
-      (and every worker logs the same numbers).
+    ``MultiWorkerMirroredStrategy`` (see :mod:`alexnet.keras_compat`):
+    the model is built from the dataset's ``element_spec`` rather than from a
+    first batch averaged over the replicas, and every step's metrics are
+    averaged over the workers, so that every worker logs the same numbers.
     """
-    import keras
+    from alexnet import keras_compat
 
-    strategy = model.distribute_strategy
-
-    def symbolic_build(iterator=None, data_batch=None):
-        with strategy.scope():
-            model._symbolic_build(data_batch=element_spec)
-
-    def with_batch_axis(step):
-        def step_with_axis(data):
-            return keras.tree.map_structure(lambda v: tf.reshape(v, [1]), step(data))
-
-        return step_with_axis
-
-    model._maybe_symbolic_build = symbolic_build
-    model.train_step = with_batch_axis(model.train_step)
-    model.test_step = with_batch_axis(model.test_step)
+    keras_compat.build_from_spec(model, element_spec)
+    keras_compat.metrics_with_batch_axis(model)

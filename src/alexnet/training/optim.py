@@ -22,21 +22,26 @@ class PaperSGD(keras.optimizers.SGD):
         super().__init__(learning_rate=learning_rate, momentum=momentum, **kwargs)
         self.l2 = float(l2)
 
-    def apply(self, grads, trainable_variables=None):
-        variables = self._trainable_variables if trainable_variables is None else trainable_variables
-        if self.l2:
-            grads = [
-                g + tf.cast(self.l2, g.dtype) * tf.cast(v.value, g.dtype) if _decayed(v) and g is not None else g
-                for g, v in zip(grads, variables)
-            ]
-        return super().apply(grads, trainable_variables)
+    def update_step(self, gradient, variable, learning_rate):
+        # Keras' public hook for one variable's update. The gradient here is
+        # final: unscaled (mixed_float16) and, under a tf.distribute
+        # strategy, already summed over the replicas, so the decay is added
+        # once per step whatever the number of replicas.
+        if self.l2 and _decayed(variable):
+            gradient = gradient + tf.cast(self.l2, gradient.dtype) * tf.cast(variable, gradient.dtype)
+        super().update_step(gradient, variable, learning_rate)
 
     def get_config(self):
         return {**super().get_config(), "l2": self.l2}
 
 
 def _decayed(variable):
-    return variable.path.endswith("kernel") or variable.name == "kernel"
+    """Kernels decay, biases do not. ``variable`` is a Keras variable or,
+    inside Keras' TensorFlow optimizer, the ``tf.Variable`` it holds (named
+    ``kernel:0``, or ``kernel/replica_1:0`` on a mirrored replica)."""
+    name = getattr(variable, "path", None) or variable.name
+    name = name.split(":")[0].split("/replica_")[0]
+    return name.endswith("kernel")
 
 
 def make_schedule(config, steps_per_epoch):
@@ -52,6 +57,14 @@ def make_schedule(config, steps_per_epoch):
         warmup_target=config.learning_rate if warmup else None,
         warmup_steps=warmup,
     )
+
+
+def make_plateau(config, monitor):
+    """The ``plateau`` schedule: the learning rate divided by 10 whenever
+    ``monitor`` (an accuracy) has not improved for ``config.patience``
+    epochs, down to 1e-6, as the paper did by hand."""
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor=monitor, mode="max", factor=0.1, patience=config.patience, min_lr=1e-6, verbose=1)
 
 
 def make_optimizer(config, steps_per_epoch):

@@ -10,10 +10,12 @@ The run directory holds ``config.json`` (the resolved config),
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import random
 import sys
 
 import keras
@@ -28,7 +30,7 @@ from alexnet.model import AlexNet, float32_copy
 from alexnet.saved import split_record
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
-from alexnet.training.optim import make_optimizer
+from alexnet.training.optim import make_optimizer, make_plateau
 from alexnet.training.precision import choose_precision
 from alexnet.variants import base_variant, get_variant
 
@@ -151,15 +153,31 @@ def _check_resumable(run_dir, config):
 
 def train(config: Config) -> dict:
     config = resolve(config)
-    dist = distribute.setup(config)  # devices and strategy: before any other TensorFlow work
+    with _callers_state_kept():
+        dist = distribute.setup(config)  # devices and strategy: before any other TensorFlow work
+        try:
+            return _train(config, dist)
+        except distribute.PEER_ERRORS as error:
+            if dist.name != "multiworker":
+                raise
+            raise dist.failure(error, config.out) from None
+        finally:
+            dist.close()
+
+
+@contextlib.contextmanager
+def _callers_state_kept():
+    """Gives the caller back the Keras dtype policy and the Python and NumPy
+    random states that a run sets. (TensorFlow's global seed and op
+    determinism have no public getter: a run leaves them as it set them.)"""
+    policy = keras.mixed_precision.global_policy()
+    python_random, numpy_random = random.getstate(), np.random.get_state()
     try:
-        return _train(config, dist)
-    except distribute.PEER_ERRORS as error:
-        if dist.name != "multiworker":
-            raise
-        raise dist.failure(error, config.out) from None
+        yield
     finally:
-        dist.close()
+        keras.mixed_precision.set_global_policy(policy)
+        random.setstate(python_random)
+        np.random.set_state(numpy_random)
 
 
 def _train(config: Config, dist: distribute.Distribution) -> dict:
@@ -190,12 +208,11 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     ckpt.write_atomic(os.path.join(run_dir, "classes.json"), json.dumps(source.class_names))
     ckpt.write_atomic(os.path.join(run_dir, "split.json"), json.dumps(record, indent=1))
 
-    train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed)
     val_ds = eval_dataset(source, source.val, spec, 256) if source.val is not None else None
+    train_ds = train_dataset(source, spec, config.batch_size, seed=config.seed)  # without end
     steps = math.ceil(len(source.train) / config.batch_size)
     if config.max_steps_per_epoch:
         steps = min(steps, config.max_steps_per_epoch)
-        train_ds = train_ds.repeat()
 
     if state and state.get("checkpoint"):
         path = os.path.join(config.out, state["checkpoint"])
@@ -219,9 +236,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
 
     plateau = None
     if config.schedule == "plateau":
-        plateau = keras.callbacks.ReduceLROnPlateau(
-            monitor="val_accuracy" if val_ds is not None else "accuracy",
-            mode="max", factor=0.1, patience=config.patience, min_lr=1e-6, verbose=1)
+        plateau = make_plateau(config, "val_accuracy" if val_ds is not None else "accuracy")
     saver = ckpt.RunCheckpoint(run_dir, state, plateau)
     # The plateau schedule runs first: it resets itself when training begins
     # (the saver then restores its resumed state) and updates at each epoch
@@ -235,7 +250,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
                 train_ds,
                 epochs=config.epochs,
                 initial_epoch=initial_epoch,
-                steps_per_epoch=steps if config.max_steps_per_epoch else None,
+                steps_per_epoch=steps,  # the dataset has no end
                 validation_data=val_ds,
                 callbacks=callbacks,
                 shuffle=False,  # the tf.data pipeline shuffles
