@@ -233,10 +233,14 @@ def test_the_model_is_channels_last_under_a_channels_first_default():
     try:
         model = AlexNet(variant="small", input_shape=(28, 28, 1), classes=10)
         owt = AlexNet(variant="owt", include_top=False, pooling="avg")
+        from alexnet.towers import TwoTowerAlexNet
+
+        towers = TwoTowerAlexNet(input_shape=(67, 67, 3), classes=10)
     finally:
         keras.config.set_image_data_format(previous)
     assert model.get_layer("pool5").output.shape == (None, 4, 4, 64)
     assert owt.output.shape == (None, 256)
+    assert [tuple(t.shape) for t in towers.get_layer("pool5").output] == [(None, 1, 1, 128)] * 2
     model.set_weights(reference.get_weights())
     images = np.random.default_rng(0).uniform(0, 255, (2, 28, 28, 1)).astype(np.float32)
     np.testing.assert_allclose(model(images), reference(images), atol=1e-6)

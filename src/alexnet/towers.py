@@ -218,7 +218,8 @@ class GroupedConv2D(_HalvesLayer):
                     x = inputs[t]  # own tower only
                 else:
                     x = tf.concat(list(inputs), axis=-1)  # the exchange: both towers' maps
-                y = keras.ops.conv(x, self.kernels[t], strides=self.strides, padding=self.padding)
+                y = keras.ops.conv(x, self.kernels[t], strides=self.strides, padding=self.padding,
+                                   data_format="channels_last")
                 outputs.append(self.activation(keras.ops.add(y, self.biases[t])))
         return outputs
 
@@ -478,8 +479,9 @@ def TwoTowerAlexNet(
             if index in (1, 2):
                 if lrn:
                     x = LocalResponseNormalization(name=f"lrn{index}")(x)
-                x = MaxPooling2D(pool_size, 2, padding=spec.pool_padding, name=f"pool{index}")(x)
-        x = MaxPooling2D(pool_size, 2, padding=spec.pool_padding, name="pool5")(x)
+                x = MaxPooling2D(pool_size, 2, padding=spec.pool_padding, data_format="channels_last",
+                                 name=f"pool{index}")(x)
+        x = MaxPooling2D(pool_size, 2, padding=spec.pool_padding, data_format="channels_last", name="pool5")(x)
         for index, units in zip((6, 7), spec.fc_units):
             x = Dense(units, activation=activation, kernel_initializer=init,
                       bias_initializer=keras.initializers.Constant(spec.fc_bias_init), name=f"fc{index}")(x)
