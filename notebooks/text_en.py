@@ -334,8 +334,8 @@ TEXT["filters"] = r"""
 Each conv1 kernel is a 5x5 patch of weights, drawn as a small picture
 (each on its own grey scale). The paper's Figure 3 shows its 96 kernels of
 11x11x3: smooth oriented edges, stripes and colour blobs, learned over 90
-epochs. After 2 epochs on 28x28 grayscale images ours are rougher, but many
-already split into a light and a dark side: edge detectors.
+epochs. After 2 epochs on 28x28 grayscale images ours are still noisy; a few
+already have a light side and a dark side, the start of an edge detector.
 """
 
 TEXT["feature_maps"] = r"""
@@ -379,7 +379,7 @@ TEXT["summary"] = r"""
 | overlapping pooling | top-1 error -0.4% | {{pool_row}} |
 | dropout | prevents substantial overfitting | {{dropout_row}} |
 
-Runs of a minute on 4,000 images show the mechanisms (saturation, grouped
+Runs of about {{arm_seconds}} seconds on 4,000 images show the mechanisms (saturation, grouped
 layers, what LRN computes, how overfitting looks) but cannot measure effects
 of a few tenths of a percent. For longer runs: `alexnet reproduce all` (about
 an hour on 2 cores, results in [REPRODUCTION.md](../REPRODUCTION.md)),
@@ -454,7 +454,8 @@ VERDICTS = {
     "lrn_row": ("lrn", {
         "noise": "not shown: {{lrn_effect}} points without LRN, within the noise (LRN is nearly a constant "
                  "scale here)",
-        "helps": "{{lrn_effect}} points without LRN, more than the seed-to-seed difference",
+        "helps": "{{lrn_effect}} points without LRN, more than the seed-to-seed difference; but LRN is nearly "
+                 "a constant scale here, so this measures how fast the net starts, not normalization",
         "hurts": "not shown: {{lrn_effect}} points without LRN (better without)",
     }),
     "pool_row": ("pool", {

@@ -15,8 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 EN = os.path.join(NOTEBOOKS, "alexnet_tutorial.en.ipynb")
 ZH = os.path.join(NOTEBOOKS, "alexnet_tutorial.zh-CN.ipynb")
-# The notebook takes about 4 minutes on 2 shared CPU cores (see notebooks/README.md);
-# the limit leaves room for a slower machine.
+# The notebook took 5.5 minutes on 2 CPU cores shared with other jobs (notebooks/README.md);
+# the limit is twice its 5-minute budget, for slower or busier machines.
 LIMIT_S = 600
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -46,10 +46,16 @@ def test_code_cells_are_identical_and_come_from_the_build_script():
 
 
 def test_chinese_markdown_is_chinese():
+    """Every markdown cell is mostly Chinese outside code, formulas and links
+    (names such as ReLU, LRN or AlexNet stay in Latin letters)."""
+    totals = [0, 0]
     for source in _sources(_load(ZH), "markdown"):
         prose = re.sub(r"`[^`]*`|\$\$.*?\$\$|\(http[^)]*\)|\([^)]*\.(md|ipynb)\)", "", source, flags=re.S)
         chinese, latin = len(CJK.findall(prose)), len(re.findall(r"[A-Za-z]", prose))
-        assert chinese > 0 and chinese >= latin, f"not Chinese enough ({chinese} CJK, {latin} Latin): {source[:80]!r}"
+        assert chinese > 0 and 2 * chinese >= latin, f"not Chinese ({chinese} CJK, {latin} Latin): {source[:80]!r}"
+        totals[0] += chinese
+        totals[1] += latin
+    assert totals[0] > 2 * totals[1]
     assert not any(CJK.search(s) for s in _sources(_load(EN), "markdown"))
 
 
