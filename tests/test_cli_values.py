@@ -110,6 +110,12 @@ CASES = [
     (("top5", "{model}", "--data", "{idx}", "--seed", "-2"), ["--seed", "[0,"]),
     (("top5", "{model}", "--data", "{idx}", "-o", "{tmp}/t.pdf"), ["-o/--out", ".png"]),
     (("top5", "{model}", "--data", "{tmp}/nowhere"), ["--data", "nowhere"]),
+    (("activations", "{tmp}/none.keras", "{file}"), ["none.keras"]),
+    (("activations", "{model}", "{tmp}/none.png"), ["none.png"]),
+    (("activations", "{model}", "{file}"), ["plain.txt", "not a JPEG"]),
+    (("activations", "{model}", "{file}", "-o", "{tmp}/a.svg"), ["-o/--out", ".png"]),
+    (("activations", "{model}", "{file}", "--top", "0"), ["--top", ">= 1"]),
+    (("activations", "{model}", "{file}", "--max-maps", "0"), ["--max-maps", ">= 1"]),
 ]
 
 

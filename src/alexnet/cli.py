@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from alexnet.cli_reproduce import add_filters, add_neighbors, add_reproduce, add_top5
+from alexnet.cli_reproduce import add_activations, add_filters, add_neighbors, add_reproduce, add_top5
 from alexnet.cli_weights import add_export, add_import_weights
 from alexnet.config import LIMITS, OPTIMIZERS, PRECISIONS, SCHEDULES, STRATEGIES, Config, Limit
 from alexnet.errors import UserError
@@ -218,7 +218,7 @@ def run_summary(args):
 
 
 COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weights, add_export,
-            add_reproduce, add_filters, add_neighbors, add_top5]
+            add_reproduce, add_filters, add_activations, add_neighbors, add_top5]
 
 
 def build_parser():

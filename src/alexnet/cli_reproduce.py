@@ -1,4 +1,4 @@
-"""The ``reproduce``, ``filters``, ``neighbors`` and ``top5`` commands (see :mod:`alexnet.cli`)."""
+"""The ``reproduce``, ``filters``, ``activations``, ``neighbors`` and ``top5`` commands (see :mod:`alexnet.cli`)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,32 @@ def run_filters(args):
     towers = f", {result['towers']} towers shown apart" if result["towers"] > 1 else ""
     print(f"{result['png']}: {result['kernels']} conv1 kernels of {'x'.join(map(str, result['kernel_shape']))}"
           f"{towers}")
+
+
+def add_activations(sub):
+    p = sub.add_parser("activations", help="feature maps of one image at conv1..conv5, with its top-5 classes",
+                       description="Draws what one image becomes at each convolution (after its activation), "
+                                   "one grid of maps per layer, under the input as the model sees it and its "
+                                   "top classes. The image is prepared as `alexnet predict` prepares it.")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("image", help="an image file (JPEG, PNG, GIF or BMP)")
+    p.add_argument("-o", "--out", help="PNG to write (default activations.png beside the model)")
+    p.add_argument("--top", type=Limit(int, 1).parse, default=5, help="classes to show (default 5)")
+    p.add_argument("--max-maps", type=Limit(int, 1).parse, default=256,
+                   help="maps drawn per layer at most (default 256)")
+    p.set_defaults(run=run_activations)
+
+
+def run_activations(args):
+    from alexnet.activations import plot_activations
+
+    _png(args.out)
+    result = plot_activations(args.model, args.image, args.out, top=args.top, max_maps=args.max_maps)
+    layers = ", ".join(f"{layer['name']} {layer['shape'][2]}x{layer['shape'][0]}x{layer['shape'][1]}"
+                       for layer in result["layers"])
+    best = f"; top-1 {result['top'][0]['class']} {100 * result['top'][0]['probability']:.1f}%" if result["top"] else ""
+    note = f" ({result['note']})" if result.get("note") else ""
+    print(f"{result['png']}: {layers}{best}{note}")
 
 
 def add_neighbors(sub):
