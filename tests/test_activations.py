@@ -99,8 +99,9 @@ def test_activations_command_user_errors(run_dir, tmp_path, capsys):
     assert ".png" in capsys.readouterr().err
     assert main(["activations", str(tmp_path / "none.keras"), str(image)]) == 2
     assert "No such model file" in capsys.readouterr().err
-    assert main(["activations", str(run_dir), str(image), "--top", "0"]) == 2
-    assert "--top" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # refused by the parser, before the model loads
+        main(["activations", str(run_dir), str(image), "--top", "0"])
+    assert exit_info.value.code == 2 and "--top" in capsys.readouterr().err
 
     inputs = keras.Input((28, 28, 1))
     other = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(inputs)))

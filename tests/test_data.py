@@ -218,6 +218,7 @@ def test_mismatched_and_empty_folders(tmp_path, image_folder):
     with pytest.raises(UserError, match=r"extra \['birds'\]"):
         load_source(str(image_folder))
     (tmp_path / "empty" / "a").mkdir(parents=True)
+    (tmp_path / "empty" / "b").mkdir(parents=True)
     with pytest.raises(UserError, match="no images"):
         load_source(str(tmp_path / "empty"))
     with pytest.raises(UserError, match="unknown dataset or missing path"):

@@ -103,7 +103,7 @@ def saved_model_accuracy(run_dir, data):
     from alexnet.training.run import prepare_data
 
     config = resolve(Config.from_json((run_dir / "config.json").read_text())).replace(data=str(data))
-    source, spec = prepare_data(config)
+    source, spec, _ = prepare_data(config)
     model = load_model_file(str(run_dir / "model.keras"))
     correct = total = 0
     for images, labels in eval_dataset(source, source.test, spec, 256):
