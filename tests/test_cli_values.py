@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from alexnet.cli import build_parser, main
@@ -177,11 +178,19 @@ def test_every_flag_has_a_bad_value_case():
 def test_the_real_command_prints_one_line(places, tmp_path):
     """Through the installed entry point, with TensorFlow's own start-up
     output: still one line on stderr."""
+    from conftest import save_image
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    save_image(inputs / "whole.jpg", np.full((40, 40, 3), 90, np.uint8))
+    whole = (inputs / "whole.jpg").read_bytes()
+    (inputs / "cut.jpg").write_bytes(whole[: len(whole) // 3])  # libjpeg prints about this itself
     for argv in (["train", "--data", str(places / "idx"), "--out", str(tmp_path / "r"), "--image-size", "5"],
-                 ["predict", str(places / "model.keras"), str(places / "plain.txt"), "--top", "4"]):
+                 ["predict", str(places / "model.keras"), str(places / "plain.txt"), "--top", "4"],
+                 ["predict", str(places / "model.keras"), str(inputs / "cut.jpg")]):
         env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user runs it
         result = subprocess.run([sys.executable, "-m", "alexnet_launcher", *argv], capture_output=True,
                                 text=True, timeout=300, cwd=tmp_path, env=env)
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(tmp_path) == ["in"]
