@@ -55,7 +55,8 @@ import tensorflow as tf
 from alexnet import keras_compat
 from alexnet import layers as single
 from alexnet.layers import PACKAGE, Preprocess
-from alexnet.variants import get_variant
+from alexnet import variants as net
+from alexnet.variants import get_variant, layer_plan
 
 TOWERS = 2
 
@@ -449,46 +450,47 @@ def TwoTowerAlexNet(
     (default: the current :func:`placement`, else unplaced). Arguments as in
     :func:`alexnet.AlexNet`, which it equals in function (up to LRN at the
     tower boundary, see the module docstring) and in weight layout."""
-    from alexnet.model import ACTIVATIONS, _check_input_shape, _kernel_init
+    from alexnet.model import _check_input_shape, _kernel_init, check_arguments
 
     if variant != "paper":
         raise ValueError(f"Only the paper variant has two towers, got variant {variant!r}.")
     spec = get_variant(variant)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        raise ValueError(f"classes must be an integer >= 2, got {classes!r}.")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
-    lrn = spec.lrn if lrn is None else bool(lrn)
+    check_arguments(activation=activation, classes=classes, dropout=dropout)
     preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
     input_shape = tuple(spec.default_input_shape if input_shape is None else input_shape)
     _check_input_shape(spec, input_shape, preprocessing, True, overlapping_pooling)
-    init = _kernel_init(spec, activation)
-    pool_size = 3 if overlapping_pooling else 2
+    init = _kernel_init(spec)
+    plan = layer_plan(spec, lrn=lrn, overlapping_pooling=overlapping_pooling, dropout=dropout, classes=classes)
 
     with placement(devices) if devices is not None else contextlib.nullcontext():
         inputs = keras.Input(shape=input_shape, name="image")
         x = Preprocess(**preprocessing, name="preprocess")(inputs)
-        for index, conv in enumerate(spec.convs, start=1):
-            x = GroupedConv2D(
-                conv.filters, conv.kernel, strides=conv.stride, padding=conv.padding, groups=conv.groups,
-                activation=activation, kernel_initializer=init,
-                bias_initializer=keras.initializers.Constant(conv.bias_init), name=f"conv{index}",
-            )(x)
-            if index in (1, 2):
-                if lrn:
-                    x = LocalResponseNormalization(name=f"lrn{index}")(x)
-                x = MaxPooling2D(pool_size, 2, padding=spec.pool_padding, data_format="channels_last",
-                                 name=f"pool{index}")(x)
-        x = MaxPooling2D(pool_size, 2, padding=spec.pool_padding, data_format="channels_last", name="pool5")(x)
-        for index, units in zip((6, 7), spec.fc_units):
-            x = Dense(units, activation=activation, kernel_initializer=init,
-                      bias_initializer=keras.initializers.Constant(spec.fc_bias_init), name=f"fc{index}")(x)
-            if dropout:
-                x = Dropout(dropout, name=f"drop{index}")(x)
-        outputs = Dense(classes, activation=classifier_activation, kernel_initializer=init, split=False,
-                        dtype="float32", name="predictions")(x)
+        for step_name, step in plan:
+            match step:
+                case net.Conv():
+                    x = GroupedConv2D(
+                        step.filters, step.kernel, strides=step.stride, padding=step.padding, groups=step.groups,
+                        activation=activation, kernel_initializer=init,
+                        bias_initializer=keras.initializers.Constant(step.bias_init), name=step_name,
+                    )(x)
+                case net.LRN():
+                    x = LocalResponseNormalization(name=step_name)(x)
+                case net.MaxPool():
+                    x = MaxPooling2D(step.size, step.stride, padding=step.padding, data_format="channels_last",
+                                     name=step_name)(x)
+                case net.Flatten():
+                    pass  # the tower Dense layers flatten the towers' maps themselves
+                case net.FC():
+                    x = Dense(step.units, activation=activation, kernel_initializer=init,
+                              bias_initializer=keras.initializers.Constant(step.bias_init), name=step_name)(x)
+                case net.Dropout():
+                    x = Dropout(step.rate, name=step_name)(x)
+                case net.Predictions():
+                    x = Dense(step.units, activation=classifier_activation, kernel_initializer=init, split=False,
+                              dtype="float32", name=step_name)(x)
+                case _:
+                    raise ValueError(f"The two-tower model has no {step_name} ({step!r}).")
+        outputs = x
     return TwoTowerModel(inputs, outputs, name=name or f"alexnet_{spec.name}_two_tower")
 
 
