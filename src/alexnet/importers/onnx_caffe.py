@@ -34,7 +34,7 @@ import os
 import numpy as np
 
 from alexnet import variants as net
-from alexnet.errors import UserError
+from alexnet.errors import UserError, first_line
 from alexnet.importers.common import check_tensors, conv_kernel, conv_shape, dense_kernel, shape_text
 
 # Caffe's ILSVRC-2012 mean image averaged per channel, in BGR order: what
@@ -82,15 +82,10 @@ def load_graph(path):
     try:
         model = onnx.load(path)
     except Exception as error:  # protobuf raises DecodeError, RuntimeError, ...
-        raise UserError(f"{path} is not an ONNX model: {_first_line(error)}") from None
+        raise UserError(f"{path} is not an ONNX model: {first_line(error)}") from None
     if not model.graph.node:
         raise UserError(f"{path} is not an ONNX model (its graph has no nodes).")
     return model
-
-
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 class _Graph:
@@ -295,7 +290,7 @@ def _lrn_config(graph, node):
             beta=float(attrs.get("beta", 0.75)), k=float(attrs.get("bias", 1.0)),
         )
     except (KeyError, ValueError) as error:
-        raise UserError(f"{graph.path}: node {_label(node)}: {_first_line(error)}") from None
+        raise UserError(f"{graph.path}: node {_label(node)}: {first_line(error)}") from None
     return {k: getattr(layer, k) for k in ("depth_radius", "bias", "alpha", "beta")}
 
 

@@ -9,8 +9,8 @@ validation and test errors are measured in inference mode.
 from __future__ import annotations
 
 import json
-import math
 import os
+import statistics
 
 import matplotlib
 
@@ -67,9 +67,8 @@ def stats(values):
     present = [v for v in values if v is not None]
     if not present:
         return {"mean": None, "std": None, "n": 0, "per_seed": list(values)}
-    mean = sum(present) / len(present)
-    std = math.sqrt(sum((v - mean) ** 2 for v in present) / (len(present) - 1)) if len(present) > 1 else 0.0
-    return {"mean": mean, "std": std, "n": len(present), "per_seed": list(values)}
+    std = statistics.stdev(present) if len(present) > 1 else 0.0
+    return {"mean": statistics.fmean(present), "std": std, "n": len(present), "per_seed": list(values)}
 
 
 def train_errors(run):
