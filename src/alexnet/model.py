@@ -105,7 +105,7 @@ def AlexNet(
     if input_tensor is not None and input_shape is None:
         input_shape = tuple(input_tensor.shape[1:])
     input_shape = tuple(spec.default_input_shape if input_shape is None else input_shape)
-    _check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling)
+    check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling)
 
     if input_tensor is None:
         inputs = keras.Input(shape=input_shape, name="image")
@@ -140,7 +140,8 @@ def check_arguments(*, activation, classes, dropout):
         raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
 
 
-def _kernel_init(spec: Variant):
+def kernel_initializer(spec: Variant):
+    """A new initializer for ``spec``'s weights: the paper's N(0, 0.01) or a Keras one by name."""
     if spec.init == "paper":
         return keras.initializers.RandomNormal(stddev=0.01)
     return keras.initializers.get(spec.init)
@@ -162,7 +163,7 @@ def _apply(x, name, step, spec: Variant, activation, classifier_activation):
                 groups=step.groups,
                 data_format=CHANNELS_LAST,
                 activation=activation,
-                kernel_initializer=_kernel_init(spec),
+                kernel_initializer=kernel_initializer(spec),
                 bias_initializer=keras.initializers.Constant(step.bias_init),
                 name=name,
             )(x)
@@ -181,7 +182,7 @@ def _apply(x, name, step, spec: Variant, activation, classifier_activation):
             return keras.layers.Dense(
                 step.units,
                 activation=activation,
-                kernel_initializer=_kernel_init(spec),
+                kernel_initializer=kernel_initializer(spec),
                 bias_initializer=keras.initializers.Constant(step.bias_init),
                 name=name,
             )(x)
@@ -189,14 +190,15 @@ def _apply(x, name, step, spec: Variant, activation, classifier_activation):
             return keras.layers.Dense(
                 step.units,
                 activation=classifier_activation,
-                kernel_initializer=_kernel_init(spec),
+                kernel_initializer=kernel_initializer(spec),
                 dtype="float32",  # whatever the mixed-precision policy
                 name=name,
             )(x)
     raise TypeError(f"Unknown step {name}: {step!r}")
 
 
-def _check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling):
+def check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling):
+    """Refuses an input shape that ``spec`` cannot take, naming the smallest it can."""
     if len(input_shape) != 3:
         raise ValueError(
             f"input_shape must be (height, width, channels), got {input_shape!r}."

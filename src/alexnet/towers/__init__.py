@@ -99,7 +99,7 @@ def TwoTowerAlexNet(
     (default: the current :func:`placement`, else unplaced). Arguments as in
     :func:`alexnet.AlexNet`, which it equals in function (up to LRN at the
     tower boundary, see the module docstring) and in weight layout."""
-    from alexnet.model import _check_input_shape, _kernel_init, check_arguments
+    from alexnet.model import check_arguments, check_input_shape, kernel_initializer
 
     if variant != "paper":
         raise ValueError(f"Only the paper variant has two towers, got variant {variant!r}.")
@@ -107,8 +107,8 @@ def TwoTowerAlexNet(
     check_arguments(activation=activation, classes=classes, dropout=dropout)
     preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
     input_shape = tuple(spec.default_input_shape if input_shape is None else input_shape)
-    _check_input_shape(spec, input_shape, preprocessing, True, overlapping_pooling)
-    init = _kernel_init(spec)
+    check_input_shape(spec, input_shape, preprocessing, True, overlapping_pooling)
+    init = kernel_initializer(spec)
     plan = layer_plan(spec, lrn=lrn, overlapping_pooling=overlapping_pooling, dropout=dropout, classes=classes)
 
     with placement(devices) if devices is not None else contextlib.nullcontext():
