@@ -45,7 +45,9 @@ CAFFE_MEAN_BGR = (104.00698793, 116.66876762, 122.67891434)
 def _layout():
     """The ONNX ops of the ``paper`` variant's layer plan, one entry per op
     on the path from the input to the output (Dropout/Identity skipped,
-    Reshape/Flatten merged): ``(op_type, layer name or None)``."""
+    Reshape/Flatten merged): ``(op_type, layer name or None)``. Caffe's
+    ReLU is a node of its own; in Keras it is the conv or dense layer's
+    activation."""
     ops = {net.Conv: "Conv", net.LRN: "LRN", net.MaxPool: "MaxPool", net.Flatten: "Flatten",
            net.FC: "Gemm", net.Predictions: "Gemm"}
     layout = []
