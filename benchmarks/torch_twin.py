@@ -1,6 +1,6 @@
 """A PyTorch twin of ``alexnet.AlexNet`` for side-by-side benchmarks.
 
-The twin is built from the same :class:`alexnet.variants.Variant` data, so
+The twin is built from the same :func:`alexnet.variants.layer_plan`, so
 it has exactly the Keras model's layers: the ``preprocess`` scaling, grouped
 convolutions (``groups=2`` for the paper's towers), LRN, TensorFlow-style
 "same" max pooling for ``small``, dropout and the three dense layers. It
@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alexnet.variants import Variant, get_variant
+from alexnet.variants import LRN, Conv, MaxPool, get_variant, layer_plan
 
 
 class Preprocess(nn.Module):
@@ -69,20 +69,10 @@ def lrn(depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75):
     return nn.LocalResponseNorm(size, alpha=alpha * size, beta=beta, k=bias)
 
 
-def _conv_padding(conv, kernel):
-    if isinstance(conv.padding, int):
-        return conv.padding
-    if conv.padding == "valid":
-        return 0
-    if conv.stride != 1 or kernel % 2 == 0:
-        raise ValueError("the twin supports 'same' padding only for stride 1 and odd kernels")
-    return kernel // 2
-
-
-def _pool(spec: Variant):
-    if spec.pool_padding == "same":
-        return SamePadMaxPool(3, 2)
-    return nn.MaxPool2d(3, 2)
+def _pool(step: MaxPool):
+    if step.padding == "same":
+        return SamePadMaxPool(step.size, step.stride)
+    return nn.MaxPool2d(step.size, step.stride)
 
 
 class AlexNetTwin(nn.Module):
@@ -98,16 +88,16 @@ class AlexNetTwin(nn.Module):
         self.preprocess = Preprocess(p["mean"], p["std"], p.get("scale", 1.0))
         layers = []
         in_channels = channels
-        for index, conv in enumerate(spec.convs, start=1):
-            layers.append(nn.Conv2d(in_channels, conv.filters, conv.kernel, conv.stride,
-                                    _conv_padding(conv, conv.kernel), groups=conv.groups))
-            layers.append(nn.ReLU(inplace=True))
-            if index in (1, 2):
-                if spec.lrn:
-                    layers.append(lrn())
-                layers.append(_pool(spec))
-            in_channels = conv.filters
-        layers.append(_pool(spec))
+        for _, step in layer_plan(spec, include_top=False):
+            if isinstance(step, Conv):
+                layers.append(nn.Conv2d(in_channels, step.filters, step.kernel, step.stride, step.pad,
+                                        groups=step.groups))
+                layers.append(nn.ReLU(inplace=True))
+                in_channels = step.filters
+            elif isinstance(step, LRN):
+                layers.append(lrn())
+            elif isinstance(step, MaxPool):
+                layers.append(_pool(step))
         self.features = nn.Sequential(*layers)
         with torch.no_grad():
             flat = self.features(torch.zeros(1, channels, height, width)).numel()

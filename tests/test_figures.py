@@ -2,6 +2,9 @@
 neighbours and top-5 panels (Figure 4), through the library and the CLI."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -46,14 +49,21 @@ def test_filters_grid_one_tower_and_two(trained, capsys):
 
 
 def test_rgb_kernels_are_drawn_in_colour(tmp_path):
-    import matplotlib.pyplot as plt
+    from alexnet.plots import figure, kernel_grid
 
-    from alexnet.figures import _grid
-
-    fig, ax = plt.subplots()
-    _grid(ax, np.random.default_rng(0).normal(size=(6, 5, 5, 3)).astype(np.float32), "rgb")
+    fig, ax = figure(figsize=(4, 3))
+    kernel_grid(ax, np.random.default_rng(0).normal(size=(6, 5, 5, 3)).astype(np.float32), "rgb")
     assert ax.images[0].get_array().shape[-1] == 3
-    plt.close(fig)
+
+
+def test_importing_the_plotting_code_leaves_matplotlibs_backend_alone():
+    # Figures are drawn with the object API and the Agg canvas: the backend a
+    # notebook or an application chose stays chosen.
+    code = ("import matplotlib, alexnet.plots, alexnet.figures, alexnet.reproduce.report, alexnet.evaluate; "
+            "print(matplotlib.get_backend())")
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip().lower() == "svg"
 
 
 def test_neighbors_finds_the_query_itself(trained, capsys):

@@ -140,6 +140,29 @@ def test_every_layer_name_exists(paper):
     assert paper.layers[1].name == "preprocess"
 
 
+def test_layer_plan_reads_like_figure_2(paper):
+    from dataclasses import replace
+
+    from alexnet.variants import PAPER, SINGLE, layer_plan, ungrouped
+
+    assert [name for name, _ in layer_plan(PAPER)] == [
+        "conv1", "lrn1", "pool1", "conv2", "lrn2", "pool2", "conv3", "conv4", "conv5", "pool5",
+        "flatten", "fc6", "drop6", "fc7", "drop7", "predictions"]
+    # torchvision's order: no LRN unless asked, adaptive pooling, dropout before fc6 and fc7.
+    assert [name for name, _ in layer_plan(VARIANTS["owt"], dropout=0.5)] == [
+        "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "avgpool",
+        "flatten", "drop6", "fc6", "drop7", "fc7", "predictions"]
+    assert [name for name, _ in layer_plan(PAPER, lrn=False, dropout=0, include_top=False)] == [
+        "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5"]
+    # single is paper without groups, and nothing else.
+    assert SINGLE.convs == ungrouped(PAPER.convs) and replace(SINGLE, name="paper", convs=PAPER.convs) == PAPER
+    # A model's layers are its plan's steps, after the input and `preprocess` (and torchvision's padding).
+    for variant, model in (("paper", paper), ("owt", AlexNet(variant="owt", include_top=False))):
+        built = [layer.name for layer in model.layers[2:] if not layer.name.endswith("_pad")]
+        include_top = variant == "paper"
+        assert built == [name for name, _ in layer_plan(VARIANTS[variant], include_top=include_top)]
+
+
 def test_paper_grouped_layers(paper):
     for name in ("conv2", "conv4", "conv5"):
         layer = paper.get_layer(name)

@@ -117,8 +117,7 @@ def plot_activations(model_path, image_path, out=None, *, top=5, max_maps=256):
     ``model_path`` (a ``.keras`` file or a run directory) as a PNG. The image
     is prepared as ``alexnet predict`` prepares it, with the run's
     ``input.json``. Returns a JSON-ready description."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
+    from alexnet import plots
     from alexnet.predict import load_image
     from alexnet.saved import class_names_for, input_spec_for, load_model_file
 
@@ -136,8 +135,7 @@ def plot_activations(model_path, image_path, out=None, *, top=5, max_maps=256):
                               else os.path.dirname(os.path.abspath(model_path)), "activations.png")
     fig = draw_feature_maps(image, maps, probabilities, names, top=top, max_maps=max_maps,
                             title=f"{model.name}: {os.path.basename(image_path)}")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    FigureCanvasAgg(fig).print_png(out)
+    plots.save(fig, out)
     best = [] if probabilities is None else [
         {"class": names[i], "index": int(i), "probability": float(probabilities[i])}
         for i in np.argsort(-probabilities)[:top]]

@@ -1,9 +1,22 @@
-"""Errors meant for the person at the terminal.
+"""What the person at the terminal reads: one-line errors and progress lines.
 
 A :class:`UserError` says in one line what is wrong and how to fix it; the
 CLI prints it without a traceback and exits with status 2.
 """
 
+import sys
+
 
 class UserError(Exception):
     """A problem with the user's input: a path, a dataset, a model file."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, or its type when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def log(message: str) -> None:
+    """A progress line on stderr (stdout stays for results)."""
+    print(message, file=sys.stderr, flush=True)

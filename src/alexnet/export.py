@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alexnet.errors import UserError
+from alexnet.errors import UserError, first_line
 
 FORMATS = ("saved_model", "tflite", "tflite_int8", "onnx")
 # Largest difference from the Keras model's probabilities that a float export
@@ -145,7 +145,7 @@ def export_tflite(model, out, *, quantize=False):
         try:
             data = converter.convert()
         except Exception as error:
-            raise UserError(f"TFLite conversion failed: {_first_line(error)}") from None
+            raise UserError(f"TFLite conversion failed: {first_line(error)}") from None
     _replace(out)
     with open(out, "wb") as f:
         f.write(data)
@@ -166,7 +166,7 @@ def export_onnx(model, out, *, opset=None):
             model.export(out, format="onnx", verbose=False, input_signature=[_image_spec(model)],
                          opset_version=opset)
         except Exception as error:
-            raise UserError(f"ONNX conversion failed: {_first_line(error)}") from None
+            raise UserError(f"ONNX conversion failed: {first_line(error)}") from None
     _rename_output(out, "probabilities")
     return out
 
@@ -200,11 +200,6 @@ def _replace(out, folder=False):
             raise UserError(f"{out} is a file; a SavedModel is written to a folder.")
         os.remove(out)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-
-
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 # --- running an export in its own runtime -------------------------------------

@@ -13,13 +13,10 @@ from __future__ import annotations
 import json
 import os
 
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from alexnet.errors import UserError  # noqa: E402
+from alexnet import plots
+from alexnet.errors import UserError
 
 
 def _layer(model, name, path):
@@ -35,32 +32,6 @@ def conv1_kernels(model, path="model"):
     kernel = np.asarray(_layer(model, "conv1", path).get_weights()[0], np.float32)  # (kh, kw, cin, cout)
     towers = int(getattr(_layer(model, "conv2", path), "groups", 1) or 1)
     return np.transpose(kernel, (3, 0, 1, 2)), towers
-
-
-def _normalized(kernel):
-    """One kernel scaled to [0, 1] (each kernel on its own, as in Figure 3)."""
-    low, high = float(kernel.min()), float(kernel.max())
-    return (kernel - low) / (high - low) if high > low else np.full_like(kernel, 0.5)
-
-
-def _grid(ax, kernels, title):
-    count = len(kernels)
-    cols = int(np.ceil(np.sqrt(count * 2)))  # wider than tall, like Figure 3
-    rows = int(np.ceil(count / cols))
-    h, w, c = kernels.shape[1:]
-    canvas = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1, 3 if c == 3 else 1), np.float32)
-    for i, kernel in enumerate(kernels):
-        r, q = divmod(i, cols)
-        image = _normalized(kernel)
-        if c not in (1, 3):  # other channel counts: the mean over channels, in gray
-            image = image.mean(axis=-1, keepdims=True)
-        canvas[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = image
-    if canvas.shape[-1] == 1:
-        ax.imshow(canvas[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    else:
-        ax.imshow(canvas, interpolation="nearest")
-    ax.set_title(title, fontsize=9)
-    ax.axis("off")
 
 
 def plot_filters(model_path, out=None):
@@ -79,24 +50,12 @@ def plot_filters(model_path, out=None):
     else:
         towers = 1
         groups = [(kernels, f"conv1: {count} kernels of {h}x{w}x{c}")]
-    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 2.2 * len(groups) + 0.6), dpi=120, squeeze=False)
-    for ax, (group, title) in zip(axes[:, 0], groups):
-        _grid(ax, group, title)
-    fig.suptitle(f"{model.name}: conv1 kernels ({h}x{w}x{c})", fontsize=10)
-    fig.tight_layout()
-    _save(fig, out)
+    plots.plot_kernels(groups, f"{model.name}: conv1 kernels ({h}x{w}x{c})", out)
     return {"png": out, "kernels": count, "kernel_shape": [h, w, c], "towers": towers}
 
 
 def _folder(model_path):
     return model_path if os.path.isdir(model_path) else os.path.dirname(os.path.abspath(model_path))
-
-
-def _save(fig, out):
-    folder = os.path.dirname(os.path.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
 
 
 def _load(model_path, data):
@@ -187,33 +146,9 @@ def nearest_neighbors(model_path, queries, data=None, *, k=6, max_images=10000, 
              **({"file": source.train.files[int(indices[i])]} if source.train.files is not None else {})}
             for i in order]})
     out = out or os.path.join(_folder(model_path), "neighbors.png")
-    _plot_neighbors(query_images, images, answers, out, spec.channels)
+    plots.plot_neighbors(query_images, images, answers, out, spec.channels)
     return {"model": model_path, "data": source.name, "searched": count, "feature": "fc7", "metric": "euclidean",
             "png": out, "queries": answers}
-
-
-def _show(ax, image, channels):
-    image = np.clip(image, 0, 255).astype(np.uint8)
-    if channels == 1:
-        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=255)
-    else:
-        ax.imshow(image)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def _plot_neighbors(query_images, images, answers, out, channels):
-    k = len(answers[0]["neighbors"])
-    fig, axes = plt.subplots(len(answers), k + 1, figsize=(1.4 * (k + 1), 1.6 * len(answers)), dpi=100,
-                             squeeze=False)
-    for r, (query, answer) in enumerate(zip(query_images, answers)):
-        _show(axes[r, 0], query, channels)
-        axes[r, 0].set_title("query", fontsize=8, color="tab:red")
-        for c, neighbor in enumerate(answer["neighbors"], start=1):
-            _show(axes[r, c], images[neighbor["index"]], channels)
-            axes[r, c].set_title(f"{neighbor['class'][:12]}\nd={neighbor['distance']:.3g}", fontsize=7)
-    fig.tight_layout()
-    _save(fig, out)
 
 
 def plot_top5(model_path, data=None, *, n=8, out=None, seed=0):
@@ -230,33 +165,13 @@ def plot_top5(model_path, data=None, *, n=8, out=None, seed=0):
     images, labels = _images(source, _subset(source.test, indices), spec)
     probs = np.asarray(model.predict(images, verbose=0), np.float64)
     top = min(5, probs.shape[1])
-    cols = min(4, len(images))
-    rows = int(np.ceil(len(images) / cols))
-    fig, axes = plt.subplots(rows * 2, cols, figsize=(2.6 * cols, 3.6 * rows), dpi=100, squeeze=False,
-                             gridspec_kw={"height_ratios": [1.3, 1] * rows})
     answers = []
-    for i, (image, label, p) in enumerate(zip(images, labels, probs)):
-        r, c = divmod(i, cols)
+    for i, (label, p) in enumerate(zip(labels, probs)):
         best = np.argsort(-p)[:top]
-        _show(axes[2 * r, c], image, spec.channels)
-        axes[2 * r, c].set_title(names[int(label)][:20], fontsize=8)
-        bars = axes[2 * r + 1, c]
-        colours = ["tab:red" if j == label else "tab:blue" for j in best]
-        bars.barh(range(top), p[best], color=colours)
-        bars.set_yticks(range(top), [names[j][:14] for j in best], fontsize=7)
-        bars.invert_yaxis()
-        bars.set_xlim(0, 1)
-        bars.tick_params(axis="x", labelsize=6)
         answers.append({"index": int(indices[i]), "label": int(label), "class": names[int(label)],
                         "top5": [{"class": names[j], "probability": float(p[j])} for j in best]})
-    for j in range(len(images), rows * cols):
-        r, c = divmod(j, cols)
-        axes[2 * r, c].axis("off")
-        axes[2 * r + 1, c].axis("off")
-    fig.suptitle("top-5 predictions (true class in red)", fontsize=10)
-    fig.tight_layout()
     out = out or os.path.join(_folder(model_path), "top5.png")
-    _save(fig, out)
+    plots.plot_top5(images, labels, probs, names, spec.channels, out)
     return {"png": out, "images": answers, "split": source.test_role,
             "split_description": source.describe_test()}
 

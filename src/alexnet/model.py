@@ -20,7 +20,22 @@ from alexnet.layers import (
     Preprocess,
     _as_sequence,
 )
-from alexnet.variants import ACTIVATIONS, Variant, feature_map_size, get_variant, minimum_input_size  # noqa: F401
+from alexnet.variants import (  # noqa: F401
+    ACTIVATIONS,
+    FC,
+    LRN,
+    AdaptiveAvgPool,
+    Conv,
+    Dropout,
+    Flatten,
+    MaxPool,
+    Predictions,
+    Variant,
+    feature_map_size,
+    get_variant,
+    layer_plan,
+    minimum_input_size,
+)
 
 # Every layer is told its layout: the model is channels-last (as its
 # preprocessing, LRN and weight files are) whatever
@@ -77,26 +92,20 @@ def AlexNet(
             for the ``preprocess`` layer; ``None`` takes the variant's.
     """
     spec = get_variant(variant)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+    check_arguments(activation=activation, classes=classes, dropout=dropout)
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        raise ValueError(f"classes must be an integer >= 2, got {classes!r}.")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
     if weights is not None and not (isinstance(weights, (str, os.PathLike)) and os.path.exists(weights)):
         raise ValueError(
             "weights must be None or the path of an existing .keras or .weights.h5 "
             f"file (nothing is downloaded; see `alexnet import-weights`), got {weights!r}."
         )
-    lrn = spec.lrn if lrn is None else bool(lrn)
     preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
 
     if input_tensor is not None and input_shape is None:
         input_shape = tuple(input_tensor.shape[1:])
     input_shape = tuple(spec.default_input_shape if input_shape is None else input_shape)
-    _check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling)
+    check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling)
 
     if input_tensor is None:
         inputs = keras.Input(shape=input_shape, name="image")
@@ -106,21 +115,13 @@ def AlexNet(
         inputs = keras.Input(tensor=input_tensor, shape=input_shape, name="image")
 
     x = Preprocess(**preprocessing, name="preprocess")(inputs)
-    x = _features(x, spec, activation, lrn, overlapping_pooling)
-
-    if include_top:
-        x = keras.layers.Flatten(data_format=CHANNELS_LAST, name="flatten")(x)
-        x = _classifier(x, spec, activation, dropout)
-        x = keras.layers.Dense(
-            classes,
-            activation=classifier_activation,
-            kernel_initializer=_kernel_init(spec, activation),
-            dtype="float32",
-            name="predictions",
-        )(x)
-    elif pooling == "avg":
+    plan = layer_plan(spec, lrn=lrn, overlapping_pooling=overlapping_pooling, include_top=include_top,
+                      dropout=dropout, classes=classes)
+    for step_name, step in plan:
+        x = _apply(x, step_name, step, spec, activation, classifier_activation)
+    if not include_top and pooling == "avg":
         x = keras.layers.GlobalAveragePooling2D(data_format=CHANNELS_LAST, name="avg_pool")(x)
-    elif pooling == "max":
+    elif not include_top and pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(data_format=CHANNELS_LAST, name="max_pool")(x)
 
     model = keras.Model(inputs, x, name=name or f"alexnet_{spec.name}")
@@ -129,63 +130,75 @@ def AlexNet(
     return model
 
 
-def _kernel_init(spec: Variant, activation: str):
+def check_arguments(*, activation, classes, dropout):
+    """Refuses the arguments that :func:`AlexNet` and the two-tower model share."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+        raise ValueError(f"classes must be an integer >= 2, got {classes!r}.")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
+
+
+def kernel_initializer(spec: Variant):
+    """A new initializer for ``spec``'s weights: the paper's N(0, 0.01) or a Keras one by name."""
     if spec.init == "paper":
         return keras.initializers.RandomNormal(stddev=0.01)
     return keras.initializers.get(spec.init)
 
 
-def _pool(x, name, spec, overlapping):
-    size = 3 if overlapping else 2
-    return keras.layers.MaxPooling2D(size, 2, padding=spec.pool_padding, data_format=CHANNELS_LAST, name=name)(x)
+def _apply(x, name, step, spec: Variant, activation, classifier_activation):
+    """``x`` through the Keras layer for one step of :func:`layer_plan`."""
+    match step:
+        case Conv():
+            padding = step.padding
+            if isinstance(padding, int):  # torchvision's explicit padding
+                x = keras.layers.ZeroPadding2D(padding, data_format=CHANNELS_LAST, name=f"{name}_pad")(x)
+                padding = "valid"
+            return GroupedConv2D(
+                step.filters,
+                step.kernel,
+                strides=step.stride,
+                padding=padding,
+                groups=step.groups,
+                data_format=CHANNELS_LAST,
+                activation=activation,
+                kernel_initializer=kernel_initializer(spec),
+                bias_initializer=keras.initializers.Constant(step.bias_init),
+                name=name,
+            )(x)
+        case LRN():
+            return LocalResponseNormalization(name=name)(x)
+        case MaxPool():
+            return keras.layers.MaxPooling2D(step.size, step.stride, padding=step.padding,
+                                             data_format=CHANNELS_LAST, name=name)(x)
+        case AdaptiveAvgPool():
+            return AdaptiveAveragePooling2D(step.size, name=name)(x)
+        case Flatten():
+            return keras.layers.Flatten(data_format=CHANNELS_LAST, name=name)(x)
+        case Dropout():
+            return keras.layers.Dropout(step.rate, name=name)(x)
+        case FC():
+            return keras.layers.Dense(
+                step.units,
+                activation=activation,
+                kernel_initializer=kernel_initializer(spec),
+                bias_initializer=keras.initializers.Constant(step.bias_init),
+                name=name,
+            )(x)
+        case Predictions():
+            return keras.layers.Dense(
+                step.units,
+                activation=classifier_activation,
+                kernel_initializer=kernel_initializer(spec),
+                dtype="float32",  # whatever the mixed-precision policy
+                name=name,
+            )(x)
+    raise TypeError(f"Unknown step {name}: {step!r}")
 
 
-def _features(x, spec: Variant, activation, lrn, overlapping_pooling):
-    for index, conv in enumerate(spec.convs, start=1):
-        name = f"conv{index}"
-        padding = conv.padding
-        if isinstance(padding, int):
-            x = keras.layers.ZeroPadding2D(padding, data_format=CHANNELS_LAST, name=f"{name}_pad")(x)
-            padding = "valid"
-        x = GroupedConv2D(
-            conv.filters,
-            conv.kernel,
-            strides=conv.stride,
-            padding=padding,
-            groups=conv.groups,
-            data_format=CHANNELS_LAST,
-            activation=activation,
-            kernel_initializer=_kernel_init(spec, activation),
-            bias_initializer=keras.initializers.Constant(conv.bias_init),
-            name=name,
-        )(x)
-        if index in (1, 2):
-            if lrn:
-                x = LocalResponseNormalization(name=f"lrn{index}")(x)
-            x = _pool(x, f"pool{index}", spec, overlapping_pooling)
-    x = _pool(x, "pool5", spec, overlapping_pooling)
-    if spec.adaptive_pool is not None:
-        x = AdaptiveAveragePooling2D(spec.adaptive_pool, name="avgpool")(x)
-    return x
-
-
-def _classifier(x, spec: Variant, activation, dropout):
-    for index, units in zip((6, 7), spec.fc_units):
-        if dropout and spec.dropout_before_fc:
-            x = keras.layers.Dropout(dropout, name=f"drop{index}")(x)
-        x = keras.layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer=_kernel_init(spec, activation),
-            bias_initializer=keras.initializers.Constant(spec.fc_bias_init),
-            name=f"fc{index}",
-        )(x)
-        if dropout and not spec.dropout_before_fc:
-            x = keras.layers.Dropout(dropout, name=f"drop{index}")(x)
-    return x
-
-
-def _check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling):
+def check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling):
+    """Refuses an input shape that ``spec`` cannot take, naming the smallest it can."""
     if len(input_shape) != 3:
         raise ValueError(
             f"input_shape must be (height, width, channels), got {input_shape!r}."

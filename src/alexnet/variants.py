@@ -1,8 +1,13 @@
-"""The architectures, as data.
+"""The network, once: the variants as data and the layer sequence they make.
 
-Each variant is a :class:`Variant`: five convolutions, the places where LRN
-and pooling follow them, the fully connected widths, the initialization and
-the input preprocessing. :func:`alexnet.AlexNet` turns one into a Keras model.
+Each variant is a :class:`Variant`: five convolutions (each saying whether
+LRN and max pooling follow it), the fully connected widths, the
+initialization and the input preprocessing. :func:`layer_plan` walks a
+variant into the named steps of Figure 2 of the paper (``conv1``, ``lrn1``,
+``pool1``, ``conv2`` ... ``fc6``, ``drop6``, ``fc7``, ``drop7``,
+``predictions``); :func:`alexnet.AlexNet`, the two-tower model
+(:mod:`alexnet.towers`), the TF1 graph (:mod:`alexnet.compat.v1`) and the
+ONNX importer build their layers from that one sequence.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ IMAGENET_STD_RGB = (58.395, 57.12, 57.375)
 
 @dataclass(frozen=True)
 class Conv:
-    """One convolution: ``filters`` kernels of ``kernel x kernel`` at ``stride``.
+    """One convolution (with its activation): ``filters`` kernels of
+    ``kernel x kernel`` at ``stride``, then LRN if ``lrn`` (and the model
+    has LRN), then max pooling if ``pool``.
 
     ``padding`` is ``"valid"``, ``"same"`` or an int of explicit zero padding
     (torchvision's style); ``groups=2`` makes it a two-tower layer.
@@ -31,16 +38,85 @@ class Conv:
     padding: str | int = "same"
     groups: int = 1
     bias_init: float = 0.0
+    lrn: bool = False
+    pool: bool = False
+
+    @property
+    def pad(self) -> int:
+        """The zero padding on each side, as Caffe, ONNX and PyTorch state it."""
+        if isinstance(self.padding, int):
+            return self.padding
+        if self.padding == "valid":
+            return 0
+        if self.stride != 1 or self.kernel % 2 == 0:
+            raise ValueError(f"'same' padding of a {self.kernel}x{self.kernel}/{self.stride} convolution "
+                             "is not the same on both sides.")
+        return self.kernel // 2
+
+    def output_size(self, n: int) -> int | None:
+        """Output side for an input side ``n``; ``None`` if the kernel does not fit."""
+        if self.padding == "same":
+            return -(-n // self.stride)
+        padded = n + 2 * self.pad
+        return None if padded < self.kernel else (padded - self.kernel) // self.stride + 1
+
+
+# The other steps of the network, as :func:`layer_plan` yields them.
+@dataclass(frozen=True)
+class LRN:
+    """Local response normalization with the paper's constants
+    (:class:`alexnet.layers.LocalResponseNormalization`'s defaults)."""
+
+
+@dataclass(frozen=True)
+class MaxPool:
+    size: int  # 3 (overlapping, the paper) or 2
+    stride: int
+    padding: str  # "valid" or "same"
+
+    def output_size(self, n: int) -> int | None:
+        if n < self.size:  # with "same" too: a 3x3 window over a 2x2 map pools mostly padding
+            return None
+        return -(-n // self.stride) if self.padding == "same" else (n - self.size) // self.stride + 1
+
+
+@dataclass(frozen=True)
+class AdaptiveAvgPool:
+    size: tuple[int, int]  # torchvision's AdaptiveAvgPool2d
+
+
+@dataclass(frozen=True)
+class Flatten:
+    pass
+
+
+@dataclass(frozen=True)
+class Dropout:
+    rate: float
+
+
+@dataclass(frozen=True)
+class FC:
+    """A hidden fully connected layer (with its activation)."""
+
+    units: int
+    bias_init: float
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """The last layer: one unit per class, the classifier's own activation."""
+
+    units: int
 
 
 @dataclass(frozen=True)
 class Variant:
     name: str
-    description: str
     convs: tuple[Conv, Conv, Conv, Conv, Conv]
     fc_units: tuple[int, int]
     default_input_shape: tuple[int, int, int]
-    lrn: bool  # whether the variant has LRN after conv1 and conv2 by default
+    lrn: bool  # whether the LRN after the convs marked `lrn` is on by default
     pool_padding: str  # "valid" (paper) or "same" (keeps small maps even)
     fc_bias_init: float
     init: str  # "paper": N(0, 0.01) weights; otherwise a Keras initializer name
@@ -49,15 +125,47 @@ class Variant:
     dropout_before_fc: bool = False  # torchvision puts Dropout before fc6/fc7
 
 
+def layer_plan(spec: Variant, *, lrn: bool | None = None, overlapping_pooling: bool = True,
+               include_top: bool = True, dropout: float = 0.5, classes: int = 1000):
+    """The network ``spec`` describes, as ``(name, step)`` pairs in order.
+
+    ``lrn=None`` takes the variant's default; ``dropout=0`` leaves the
+    dropout steps out; without ``include_top`` the plan ends after pooling.
+    """
+    lrn = spec.lrn if lrn is None else bool(lrn)
+    pool = MaxPool(3 if overlapping_pooling else 2, 2, spec.pool_padding)
+    steps = []
+    for index, conv in enumerate(spec.convs, start=1):
+        steps.append((f"conv{index}", conv))
+        if conv.lrn and lrn:
+            steps.append((f"lrn{index}", LRN()))
+        if conv.pool:
+            steps.append((f"pool{index}", pool))
+    if spec.adaptive_pool is not None:
+        steps.append(("avgpool", AdaptiveAvgPool(spec.adaptive_pool)))
+    if not include_top:
+        return tuple(steps)
+    steps.append(("flatten", Flatten()))
+    for index, units in zip((6, 7), spec.fc_units):
+        if dropout and spec.dropout_before_fc:
+            steps.append((f"drop{index}", Dropout(dropout)))
+        steps.append((f"fc{index}", FC(units, spec.fc_bias_init)))
+        if dropout and not spec.dropout_before_fc:
+            steps.append((f"drop{index}", Dropout(dropout)))
+    steps.append(("predictions", Predictions(classes)))
+    return tuple(steps)
+
+
+# The paper's network (Figure 2), two towers: conv2, conv4 and conv5 each
+# see only their own tower's maps (grouped); conv3 and the FC layers see both.
 PAPER = Variant(
     name="paper",
-    description="The paper's two-tower network: conv2, conv4, conv5 grouped (2 towers).",
     convs=(
-        Conv(96, 11, 4, "valid"),
-        Conv(256, 5, groups=2, bias_init=1.0),
+        Conv(96, 11, 4, "valid", lrn=True, pool=True),
+        Conv(256, 5, groups=2, bias_init=1.0, lrn=True, pool=True),
         Conv(384, 3),
         Conv(384, 3, groups=2, bias_init=1.0),
-        Conv(256, 3, groups=2, bias_init=1.0),
+        Conv(256, 3, groups=2, bias_init=1.0, pool=True),
     ),
     fc_units=(4096, 4096),
     default_input_shape=(227, 227, 3),
@@ -70,34 +178,26 @@ PAPER = Variant(
     preprocessing=dict(mean=IMAGENET_MEAN_RGB, std=(1.0,), scale=1.0),
 )
 
-SINGLE = Variant(
-    name="single",
-    description="The paper's widths as one tower: no grouped convolutions.",
-    convs=(
-        Conv(96, 11, 4, "valid"),
-        Conv(256, 5, bias_init=1.0),
-        Conv(384, 3),
-        Conv(384, 3, bias_init=1.0),
-        Conv(256, 3, bias_init=1.0),
-    ),
-    fc_units=(4096, 4096),
-    default_input_shape=(227, 227, 3),
-    lrn=True,
-    pool_padding="valid",
-    fc_bias_init=1.0,
-    init="paper",
-    preprocessing=dict(mean=IMAGENET_MEAN_RGB, std=(1.0,), scale=1.0),
-)
 
+def ungrouped(convs: tuple[Conv, ...]) -> tuple[Conv, ...]:
+    """``convs`` as one tower: the same widths, no grouped convolutions."""
+    return tuple(replace(conv, groups=1) for conv in convs)
+
+
+# The paper's widths as one tower.
+SINGLE = replace(PAPER, name="single", convs=ungrouped(PAPER.convs))
+
+# torchvision's AlexNet ("one weird trick"): 64/192/384/256/256, no LRN by
+# default, explicit conv1 padding, adaptive average pooling to 6x6 and
+# dropout before fc6 and fc7.
 OWT = Variant(
     name="owt",
-    description="torchvision's AlexNet ('one weird trick'): 64/192/384/256/256, no LRN.",
     convs=(
-        Conv(64, 11, 4, 2),
-        Conv(192, 5),
+        Conv(64, 11, 4, 2, lrn=True, pool=True),
+        Conv(192, 5, lrn=True, pool=True),
         Conv(384, 3),
         Conv(256, 3),
-        Conv(256, 3),
+        Conv(256, 3, pool=True),
     ),
     fc_units=(4096, 4096),
     default_input_shape=(224, 224, 3),
@@ -128,13 +228,12 @@ OWT = Variant(
 # rates; it is the same for ReLU and tanh so the ablations stay fair.
 SMALL = Variant(
     name="small",
-    description="The same five-conv/three-FC net sized for 28-32 px images.",
     convs=(
-        Conv(48, 5),
-        Conv(64, 3),
+        Conv(48, 5, lrn=True, pool=True),
+        Conv(64, 3, lrn=True, pool=True),
         Conv(96, 3),
         Conv(96, 3),
-        Conv(64, 3),
+        Conv(64, 3, pool=True),
     ),
     fc_units=(1024, 1024),
     default_input_shape=(28, 28, 1),
@@ -150,7 +249,8 @@ SMALL = Variant(
 # Derived variants, for the paper's two-tower comparison (Section 3.2 and
 # `alexnet reproduce two-tower`): the grouped two-tower net against one tower
 # of half the kernels, which is what each of the paper's GPUs held.
-GROUPED_CONVS = (1, 3, 4)  # conv2, conv4, conv5: the layers that see one tower only
+# conv2, conv4, conv5: the layers that see one tower only.
+GROUPED_CONVS = tuple(index for index, conv in enumerate(PAPER.convs) if conv.groups > 1)
 
 
 def derive(variant: Variant, towers: int = 2, name: str | None = None) -> Variant:
@@ -165,17 +265,15 @@ def derive(variant: Variant, towers: int = 2, name: str | None = None) -> Varian
         if conv.filters % towers or previous % towers:
             raise ValueError(f"conv{index + 1} of {variant.name!r} cannot be split into {towers} towers.")
         convs[index] = replace(conv, groups=towers)
-    return replace(variant, name=name or f"{variant.name}-{towers}tower", convs=tuple(convs),
-                   description=f"{variant.name} with conv2, conv4, conv5 in {towers} towers (grouped).")
+    return replace(variant, name=name or f"{variant.name}-{towers}tower", convs=tuple(convs))
 
 
 def half_width(variant: Variant, name: str | None = None) -> Variant:
     """One tower of ``variant`` at half width: half the kernels in every
     convolution and half the units in fc6 and fc7, no grouping."""
-    convs = tuple(replace(c, filters=max(1, c.filters // 2), groups=1) for c in variant.convs)
+    convs = tuple(replace(c, filters=max(1, c.filters // 2)) for c in ungrouped(variant.convs))
     return replace(variant, name=name or f"{variant.name}-half", convs=convs,
-                   fc_units=tuple(max(1, u // 2) for u in variant.fc_units),
-                   description=f"{variant.name} as one tower of half the kernels and FC units.")
+                   fc_units=tuple(max(1, u // 2) for u in variant.fc_units))
 
 
 SMALL_2TOWER = derive(SMALL, 2, name="small-2tower")
@@ -186,27 +284,12 @@ VARIANTS = {v.name: v for v in (PAPER, SINGLE, OWT, SMALL, SMALL_2TOWER, SMALL_H
 
 def feature_map_size(spec: Variant, size: int, overlapping_pooling: bool = True) -> int | None:
     """Spatial size after pool5 for an input of ``size`` pixels, or ``None``
-    if some layer would receive less than its window (with ``"same"``
-    pooling too: a 3x3 window over a 2x2 map pools mostly padding)."""
-    pool = 3 if overlapping_pooling else 2
-
-    def pool_out(n):
-        if n < pool:
-            return None
-        return -(-n // 2) if spec.pool_padding == "same" else (n - pool) // 2 + 1
-
-    for index, conv in enumerate(spec.convs, start=1):
-        if isinstance(conv.padding, int):
-            n_padded = size + 2 * conv.padding
-            size = None if n_padded < conv.kernel else (n_padded - conv.kernel) // conv.stride + 1
-        elif conv.padding == "valid":
-            size = None if size < conv.kernel else (size - conv.kernel) // conv.stride + 1
-        else:
-            size = -(-size // conv.stride)
-        if size is not None and index in (1, 2, 5):
-            size = pool_out(size)
-        if size is None or size < 1:
-            return None
+    if some layer would receive less than its window."""
+    for _, step in layer_plan(spec, overlapping_pooling=overlapping_pooling, include_top=False):
+        if isinstance(step, (Conv, MaxPool)):
+            size = step.output_size(size)
+            if size is None or size < 1:
+                return None
     return size
 
 

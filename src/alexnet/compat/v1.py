@@ -1,7 +1,7 @@
 """AlexNet in the TensorFlow 1 style: placeholders, ``Session``, ``feed_dict``.
 
 Builds the same architectures as :func:`alexnet.AlexNet` (from the same
-:mod:`alexnet.variants` tables) with ``tf.compat.v1`` variables and raw ops,
+:func:`alexnet.variants.layer_plan`) with ``tf.compat.v1`` variables and raw ops,
 inside whatever graph is the default::
 
     import tensorflow as tf
@@ -28,7 +28,8 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from alexnet.variants import get_variant
+from alexnet import variants as net
+from alexnet.variants import get_variant, layer_plan
 
 v1 = tf.compat.v1
 
@@ -65,11 +66,6 @@ def _conv(x, conv, init, act):
     return act(tf.nn.bias_add(y, _bias(conv.filters, conv.bias_init)))
 
 
-def _pool(x, spec, overlapping, name):
-    size = 3 if overlapping else 2
-    return tf.nn.max_pool2d(x, size, 2, spec.pool_padding.upper(), name=name)
-
-
 def inference(images, num_classes, keep_prob, variant="paper", activation="relu", lrn=None,
               overlapping_pooling=True, preprocessing=None):
     """Logits of AlexNet for ``images`` (NHWC, raw pixels 0-255).
@@ -82,34 +78,39 @@ def inference(images, num_classes, keep_prob, variant="paper", activation="relu"
     if activation not in activations:
         raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}.")
     act = activations[activation]
-    lrn = spec.lrn if lrn is None else lrn
     pre = dict(spec.preprocessing if preprocessing is None else preprocessing)
     x = tf.cast(images, tf.float32)
     if pre.get("channel_order", "rgb") == "bgr":  # as alexnet.layers.Preprocess
         x = tf.reverse(x, axis=[-1])
     x = (x * pre.get("scale", 1.0) - pre.get("mean", (0.0,))) / pre.get("std", (1.0,))
-    for index, conv in enumerate(spec.convs, 1):
-        with v1.variable_scope(f"conv{index}"):
-            x = _conv(x, conv, spec.init, act)
-        if index in (1, 2):
-            if lrn:  # the paper's k=2, n=5, alpha=1e-4, beta=0.75 in TensorFlow's convention
-                x = tf.nn.local_response_normalization(x, 2, 2.0, 1e-4, 0.75, name=f"lrn{index}")
-            x = _pool(x, spec, overlapping_pooling, f"pool{index}")
-    x = _pool(x, spec, overlapping_pooling, "pool5")
-    if spec.adaptive_pool is not None and tuple(x.shape[1:3]) != spec.adaptive_pool:
-        raise ValueError(f"the v1 graph of {variant!r} needs a 224x224 input, got {tuple(images.shape[1:])!r}")
-    x = tf.reshape(x, [-1, x.shape[1] * x.shape[2] * x.shape[3]])
-    for index, units in zip((6, 7), spec.fc_units):
-        if spec.dropout_before_fc:
-            x = tf.nn.dropout(x, rate=1 - keep_prob)
-        with v1.variable_scope(f"fc{index}"):
-            w = _weights("kernel", [x.shape[-1], units], spec.init)
-            x = act(tf.matmul(x, w) + _bias(units, spec.fc_bias_init))
-        if not spec.dropout_before_fc:
-            x = tf.nn.dropout(x, rate=1 - keep_prob)
-    with v1.variable_scope("predictions"):
-        w = _weights("kernel", [x.shape[-1], num_classes], spec.init)
-        return tf.matmul(x, w) + _bias(num_classes, 0.0)
+    # Every dropout step is kept: its rate, 1 - keep_prob, is fed at run time.
+    plan = layer_plan(spec, lrn=lrn, overlapping_pooling=overlapping_pooling, dropout=0.5, classes=num_classes)
+    for name, step in plan:
+        match step:
+            case net.Conv():
+                with v1.variable_scope(name):
+                    x = _conv(x, step, spec.init, act)
+            case net.LRN():  # the paper's k=2, n=5, alpha=1e-4, beta=0.75 in TensorFlow's convention
+                x = tf.nn.local_response_normalization(x, 2, 2.0, 1e-4, 0.75, name=name)
+            case net.MaxPool():
+                x = tf.nn.max_pool2d(x, step.size, step.stride, step.padding.upper(), name=name)
+            case net.AdaptiveAvgPool():
+                if tuple(x.shape[1:3]) != step.size:
+                    raise ValueError(f"the v1 graph of {variant!r} needs a 224x224 input, "
+                                     f"got {tuple(images.shape[1:])!r}")
+            case net.Flatten():
+                x = tf.reshape(x, [-1, x.shape[1] * x.shape[2] * x.shape[3]])
+            case net.Dropout():
+                x = tf.nn.dropout(x, rate=1 - keep_prob)
+            case net.FC():
+                with v1.variable_scope(name):
+                    w = _weights("kernel", [x.shape[-1], step.units], spec.init)
+                    x = act(tf.matmul(x, w) + _bias(step.units, step.bias_init))
+            case net.Predictions():
+                with v1.variable_scope(name):
+                    w = _weights("kernel", [x.shape[-1], step.units], spec.init)
+                    return tf.matmul(x, w) + _bias(step.units, 0.0)
+    raise ValueError(f"the plan of {variant!r} has no predictions step")
 
 
 def loss(logits, labels):

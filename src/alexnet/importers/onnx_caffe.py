@@ -33,26 +33,34 @@ import os
 
 import numpy as np
 
-from alexnet.errors import UserError
+from alexnet import variants as net
+from alexnet.errors import UserError, first_line
 from alexnet.importers.common import check_tensors, conv_kernel, conv_shape, dense_kernel, shape_text
 
 # Caffe's ILSVRC-2012 mean image averaged per channel, in BGR order: what
 # Caffe's bvlc_alexnet (and so the zoo's bvlcalexnet) was trained with.
 CAFFE_MEAN_BGR = (104.00698793, 116.66876762, 122.67891434)
 
-# The layout: one entry per op on the path from the input to the output,
-# after Dropout/Identity are skipped and Reshape/Flatten are merged.
-LAYOUT = (
-    ("Conv", "conv1"), ("Relu", None), ("LRN", "lrn1"), ("MaxPool", "pool1"),
-    ("Conv", "conv2"), ("Relu", None), ("LRN", "lrn2"), ("MaxPool", "pool2"),
-    ("Conv", "conv3"), ("Relu", None),
-    ("Conv", "conv4"), ("Relu", None),
-    ("Conv", "conv5"), ("Relu", None), ("MaxPool", "pool5"),
-    ("Flatten", "flatten"),
-    ("Gemm", "fc6"), ("Relu", None),
-    ("Gemm", "fc7"), ("Relu", None),
-    ("Gemm", "predictions"),
-)
+
+def _layout():
+    """The ONNX ops of the ``paper`` variant's layer plan, one entry per op
+    on the path from the input to the output (Dropout/Identity skipped,
+    Reshape/Flatten merged): ``(op_type, layer name or None)``. Caffe's
+    ReLU is a node of its own; in Keras it is the conv or dense layer's
+    activation."""
+    ops = {net.Conv: "Conv", net.LRN: "LRN", net.MaxPool: "MaxPool", net.Flatten: "Flatten",
+           net.FC: "Gemm", net.Predictions: "Gemm"}
+    layout = []
+    for name, step in net.layer_plan(net.PAPER, dropout=0):
+        layout.append((ops[type(step)], name))
+        if isinstance(step, (net.Conv, net.FC)):
+            layout.append(("Relu", None))
+    return tuple(layout)
+
+
+LAYOUT = _layout()
+# The paper variant's convolutions by name: kernel, stride, padding, groups.
+CONVS = {name: step for name, step in net.layer_plan(net.PAPER, include_top=False) if isinstance(step, net.Conv)}
 SKIPPED = {"Dropout", "Identity"}
 FLATTENS = {"Flatten", "Reshape"}
 PREPROCESSING = {"Sub", "Add", "Mul", "Div"}
@@ -76,15 +84,10 @@ def load_graph(path):
     try:
         model = onnx.load(path)
     except Exception as error:  # protobuf raises DecodeError, RuntimeError, ...
-        raise UserError(f"{path} is not an ONNX model: {_first_line(error)}") from None
+        raise UserError(f"{path} is not an ONNX model: {first_line(error)}") from None
     if not model.graph.node:
         raise UserError(f"{path} is not an ONNX model (its graph has no nodes).")
     return model
-
-
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 class _Graph:
@@ -289,18 +292,14 @@ def _lrn_config(graph, node):
             beta=float(attrs.get("beta", 0.75)), k=float(attrs.get("bias", 1.0)),
         )
     except (KeyError, ValueError) as error:
-        raise UserError(f"{graph.path}: node {_label(node)}: {_first_line(error)}") from None
+        raise UserError(f"{graph.path}: node {_label(node)}: {first_line(error)}") from None
     return {k: getattr(layer, k) for k in ("depth_radius", "bias", "alpha", "beta")}
-
-
-# The paper variant's convolutions: (kernel, stride, padding each side, groups).
-CONVS = {"conv1": (11, 4, 0, 1), "conv2": (5, 1, 2, 2), "conv3": (3, 1, 1, 1),
-         "conv4": (3, 1, 1, 2), "conv5": (3, 1, 1, 2)}
 
 
 def _conv_out(graph, node, name, size):
     attrs = graph.attrs(node)
-    kernel, stride, pad, groups = CONVS[name]
+    conv = CONVS[name]
+    kernel, stride, pad, groups = conv.kernel, conv.stride, conv.pad, conv.groups
     weight = graph.constant(node, 1, "the weight")
     found_kernel = list(attrs.get("kernel_shape", weight.shape[2:] if weight is not None else []))
     checks = [
@@ -327,7 +326,7 @@ def _pool_paddings(graph, layers, height, width):
     same windows as the ONNX node."""
     sizes = [height, width]
     paddings = {}
-    order = ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5")
+    order = [name for op, name in LAYOUT if op in ("Conv", "MaxPool")]
     for name in order:
         node = layers[name]
         if name.startswith("conv"):

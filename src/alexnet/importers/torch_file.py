@@ -30,7 +30,7 @@ import zipfile
 
 import numpy as np
 
-from alexnet.errors import UserError
+from alexnet.errors import UserError, first_line
 
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 
@@ -175,12 +175,7 @@ def _unpickle(data, load_storage, path):
     except UserError:
         raise
     except Exception as error:
-        raise UserError(f"{path} is not a readable PyTorch file: {_first_line(error)}") from None
-
-
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+        raise UserError(f"{path} is not a readable PyTorch file: {first_line(error)}") from None
 
 
 def _read_zip(path):
@@ -288,7 +283,7 @@ def _read_safetensors(path):
             array = np.frombuffer(data[start:end], dtype).astype(dtype.newbyteorder("="))
             tensors[name] = array.reshape(info["shape"])
         except (KeyError, TypeError, ValueError) as error:
-            raise UserError(f"{path}: tensor {name} cannot be read: {_first_line(error)}") from None
+            raise UserError(f"{path}: tensor {name} cannot be read: {first_line(error)}") from None
     return tensors
 
 
@@ -297,7 +292,7 @@ def _read_npz(path):
         with np.load(path, allow_pickle=False) as archive:
             return collections.OrderedDict((k, archive[k]) for k in archive.files)
     except ValueError as error:
-        raise UserError(f"{path} is not a readable .npz archive: {_first_line(error)}") from None
+        raise UserError(f"{path} is not a readable .npz archive: {first_line(error)}") from None
 
 
 def _read_with_torch(path):
@@ -306,7 +301,7 @@ def _read_with_torch(path):
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise UserError(f"{path} is not a readable PyTorch file: {_first_line(error)}") from None
+        raise UserError(f"{path} is not a readable PyTorch file: {first_line(error)}") from None
 
     def to_numpy(value):
         if isinstance(value, torch.Tensor):

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 
 from alexnet.config import SMALL_RECIPE, Config
-from alexnet.errors import UserError
+from alexnet.errors import UserError, log
 
 
 @dataclass(frozen=True)
@@ -91,10 +90,6 @@ QUICK = dict(epochs=2, max_steps_per_epoch=3)
 # that every table has a spread. Larger budgets: --epochs and --seeds.
 DEFAULT_EPOCHS = 6
 DEFAULT_SEEDS = 2
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 def base_config(data, out, *, seed=0, epochs=None, quick=False, image_size=None, **overrides) -> Config:

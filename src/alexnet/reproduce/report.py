@@ -9,15 +9,11 @@ validation and test errors are measured in inference mode.
 from __future__ import annotations
 
 import json
-import math
 import os
+import statistics
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from alexnet.training.checkpoint import write_atomic  # noqa: E402
+from alexnet import plots
+from alexnet.training.checkpoint import write_atomic
 
 MEASURES = {  # name -> (heading, unit)
     "epochs_to_target": ("epochs to the target training error", "epochs"),
@@ -67,9 +63,8 @@ def stats(values):
     present = [v for v in values if v is not None]
     if not present:
         return {"mean": None, "std": None, "n": 0, "per_seed": list(values)}
-    mean = sum(present) / len(present)
-    std = math.sqrt(sum((v - mean) ** 2 for v in present) / (len(present) - 1)) if len(present) > 1 else 0.0
-    return {"mean": mean, "std": std, "n": len(present), "per_seed": list(values)}
+    std = statistics.stdev(present) if len(present) > 1 else 0.0
+    return {"mean": statistics.fmean(present), "std": std, "n": len(present), "per_seed": list(values)}
 
 
 def train_errors(run):
@@ -237,57 +232,19 @@ def write_experiment(result, runs, folder):
     return result
 
 
-def _mean_curve(curves):
-    length = min(len(c) for c in curves)
-    return [sum(c[i] for c in curves) / len(curves) for i in range(length)]
-
-
 def plot_figure1(result, runs, path):
     """The paper's Figure 1: training error per epoch, ReLU solid, tanh dashed."""
-    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=100)
-    for key, style in ((result["idea"], "-"), (result["control"], "--")):
-        curves = [train_errors(r) for r in runs[key]]
-        for curve in curves:
-            if len(curves) > 1:
-                ax.plot(range(1, len(curve) + 1), curve, style, color="black", alpha=0.2, linewidth=0.8)
-        mean = _mean_curve(curves)
-        ax.plot(range(1, len(mean) + 1), mean, style, color="black", linewidth=1.8,
-                label=result["arms"][key]["label"])
-    target = result["target_training_error"]
-    ax.axhline(target, color="gray", linestyle=":", linewidth=1, label=f"target {target:g}%")
-    ax.set_xlabel("epochs")
-    ax.set_ylabel("training error rate (%)")
-    ax.set_title(f"{result['dataset']}: ReLU (solid) vs tanh (dashed)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    arms = [(result["arms"][key]["label"], [train_errors(r) for r in runs[key]])
+            for key in (result["idea"], result["control"])]
+    return plots.plot_figure1(arms, result["target_training_error"],
+                              f"{result['dataset']}: ReLU (solid) vs tanh (dashed)", path)
 
 
 def plot_curves(result, runs, path):
     """Training (solid) and validation (dashed) error per epoch, one colour per arm."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=100)
-    for colour, key in zip(("tab:blue", "tab:red"), (result["idea"], result["control"])):
-        label = result["arms"][key]["label"]
-        train = _mean_curve([train_errors(r) for r in runs[key]])
-        ax.plot(range(1, len(train) + 1), train, "-", color=colour, marker="o", markersize=3,
-                label=f"{label}: train")
-        vals = [val_errors(r) for r in runs[key]]
-        if all(v is not None for curve in vals for v in curve) and vals and vals[0]:
-            val = _mean_curve(vals)
-            ax.plot(range(1, len(val) + 1), val, "--", color=colour, marker="s", markersize=3,
-                    label=f"{label}: validation")
-    ax.set_xlabel("epochs")
-    ax.set_ylabel("error rate (%)")
-    ax.set_title(result["title"])
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    arms = [(result["arms"][key]["label"], [train_errors(r) for r in runs[key]], [val_errors(r) for r in runs[key]])
+            for key in (result["idea"], result["control"])]
+    return plots.plot_curves(arms, result["title"], path)
 
 
 def headline_row(result):

@@ -25,7 +25,7 @@ import tensorflow as tf
 from alexnet.config import Config, resolve
 from alexnet.data.datasets import InputSpec, eval_dataset, plan_inputs, train_dataset, verify_files
 from alexnet.data.sources import Source, load_source
-from alexnet.errors import UserError
+from alexnet.errors import UserError, log
 from alexnet.model import AlexNet, float32_copy
 from alexnet.saved import split_record
 from alexnet.training import checkpoint as ckpt
@@ -33,10 +33,6 @@ from alexnet.training import distribute
 from alexnet.training.optim import make_optimizer, make_plateau
 from alexnet.training.precision import choose_precision
 from alexnet.variants import base_variant, get_variant
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 def prepare_data(config: Config):
