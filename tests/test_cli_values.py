@@ -194,3 +194,24 @@ def test_the_real_command_prints_one_line(places, tmp_path):
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert os.listdir(tmp_path) == ["in"]
+
+
+def test_train_flags_are_the_config_fields_with_its_defaults_and_choices():
+    """The CLI spells no option of its own: every `train` flag is a Config
+    field, with Config's default and the config's choices."""
+    import dataclasses
+
+    from alexnet import config as C
+
+    parser = build_parser()
+    args = vars(parser.parse_args(["train"]))
+    fields = {f.name: f.default for f in dataclasses.fields(C.Config)}
+    assert set(args) - {"command", "run"} == set(fields)
+    for name, value in args.items():
+        if name in fields and name != "out":  # out: the CLI derives runs/<data>-<variant>
+            assert value == fields[name], name
+    train = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices["train"]
+    choices = {a.dest: tuple(a.choices) for a in train._actions if a.choices}
+    assert choices["optimizer"] == C.OPTIMIZERS and choices["schedule"] == C.SCHEDULES
+    assert choices["precision"] == C.PRECISIONS and choices["strategy"] == C.STRATEGIES
+    assert set(choices["variant"]) == set(C.get_variant.__globals__["VARIANTS"])

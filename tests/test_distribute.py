@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alexnet.config import Config, resolve
+from alexnet.config import Config, Strategy, resolve
 from alexnet.errors import UserError
 
 HELPER = Path(__file__).with_name("distribute_helper.py")
@@ -68,13 +68,16 @@ def test_bad_settings_are_refused(changes, message):
 
 
 def test_parse_devices():
-    from alexnet.training.distribute import parse_devices
+    from alexnet.config import Devices
 
-    assert parse_devices("cpu:2") == ("cpu", 2)
-    assert parse_devices("gpu:0,gpu:1") == ("gpu", [0, 1])
-    assert parse_devices("gpu:3") == ("gpu", [3])
+    assert Devices.parse("cpu:2") == Devices("cpu", cpus=2) and Devices.parse("cpu:2").count == 2
+    assert Devices.parse("gpu:0,gpu:1") == Devices("gpu", gpus=(0, 1))
+    assert Devices.parse("gpu:3").count == 1
     with pytest.raises(UserError, match="names a GPU twice"):
-        parse_devices("gpu:1,gpu:1")
+        Devices.parse("gpu:1,gpu:1")
+    with pytest.raises(UserError, match="--strategy default uses one device"):
+        resolve(Config(devices="cpu:2"))
+    assert resolve(Config(strategy="two-tower", variant="paper")).strategy is Strategy.TWO_TOWER
 
 
 def test_multiworker_needs_a_valid_tf_config(monkeypatch):

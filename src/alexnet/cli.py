@@ -14,7 +14,8 @@ import sys
 
 from alexnet.cli_reproduce import add_activations, add_filters, add_neighbors, add_reproduce, add_top5
 from alexnet.cli_weights import add_export, add_import_weights
-from alexnet.config import LIMITS, OPTIMIZERS, PRECISIONS, SCHEDULES, STRATEGIES, Config, Limit
+from alexnet.config import (DEVICES_HELP, LIMITS, OPTIMIZERS, PRECISIONS, SCHEDULES, STRATEGIES, STRATEGY_HELP,
+                            Config, Limit)
 from alexnet.errors import UserError
 from alexnet.variants import ACTIVATIONS, VARIANTS, base_variant
 
@@ -118,13 +119,9 @@ def add_train(sub):
     p.add_argument("--deterministic", action="store_true", help="deterministic ops (slower)")
     p.add_argument("--max-steps-per-epoch", type=_number("max_steps_per_epoch"),
                    help="cap steps per epoch (quick runs)")
-    p.add_argument("--strategy", default=DEFAULTS.strategy, choices=STRATEGIES,
-                   help="default: one device; mirrored: data parallel over GPUs (--batch-size is the global "
-                        "batch, the learning rate is not rescaled); two-tower: the paper's two-GPU model "
-                        "parallelism (--variant paper); multiworker: data parallel over machines, configured "
-                        "by TF_CONFIG (see DISTRIBUTED.md)")
-    p.add_argument("--devices", help="cpu:N splits the CPU into N logical devices (to try the strategies "
-                                     "without GPUs); gpu:0,gpu:1 names the GPUs to use")
+    p.add_argument("--strategy", default=DEFAULTS.strategy.value, choices=STRATEGIES, help=STRATEGY_HELP)
+    p.add_argument("--devices", help=f"{DEVICES_HELP}: logical CPU devices to try the strategies without GPUs, "
+                                     "or the GPUs to use")
     p.set_defaults(run=run_train)
 
 

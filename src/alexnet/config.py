@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import enum
 import json
 import math
 import re
@@ -22,8 +23,52 @@ from alexnet.variants import ACTIVATIONS, base_variant, get_variant, minimum_inp
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("plateau", "cosine", "constant")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
-STRATEGIES = ("default", "mirrored", "two-tower", "multiworker")
+
+
+class Strategy(enum.StrEnum):
+    """``--strategy``: how one run uses several devices
+    (:mod:`alexnet.training.distribute` builds each)."""
+
+    DEFAULT = "default"
+    MIRRORED = "mirrored"
+    TWO_TOWER = "two-tower"
+    MULTIWORKER = "multiworker"
+
+
+STRATEGIES = tuple(s.value for s in Strategy)
+STRATEGY_HELP = (
+    "default: one device; mirrored: data parallel over GPUs (--batch-size is the global batch, the learning "
+    "rate is not rescaled); two-tower: the paper's two-GPU model parallelism (--variant paper); multiworker: "
+    "data parallel over machines, configured by TF_CONFIG (see DISTRIBUTED.md)")
 DEVICES = re.compile(r"^(cpu:[1-9][0-9]*|gpu:[0-9]+(,gpu:[0-9]+)*)$")
+DEVICES_HELP = "cpu:N (N logical CPU devices) or gpu:I[,gpu:J...]"
+
+
+@dataclass(frozen=True)
+class Devices:
+    """``--devices`` parsed: ``cpu:N`` (N logical CPU devices, to try the
+    strategies without GPUs) or the GPUs ``gpu:0,gpu:1`` names."""
+
+    kind: str  # "cpu" or "gpu"
+    cpus: int = 0
+    gpus: tuple[int, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> "Devices":
+        """The one place ``--devices`` is checked."""
+        text = (text or "").strip()
+        if not DEVICES.match(text):
+            raise UserError(f"--devices must be {DEVICES_HELP}, got {text!r}.")
+        if text.startswith("cpu:"):
+            return cls("cpu", cpus=int(text[4:]))
+        gpus = tuple(int(part[4:]) for part in text.split(","))
+        if len(set(gpus)) != len(gpus):
+            raise UserError(f"--devices names a GPU twice: {text!r}.")
+        return cls("gpu", gpus=gpus)
+
+    @property
+    def count(self) -> int:
+        return self.cpus if self.kind == "cpu" else len(self.gpus)
 
 
 @dataclass(frozen=True)
@@ -122,8 +167,8 @@ class Config:
     max_steps_per_epoch: int | None = None  # for quick runs and tests
     # Distribution (see alexnet.training.distribute): default, mirrored,
     # two-tower or multiworker; devices "cpu:N" or "gpu:0,gpu:1".
-    strategy: str = "default"
-    devices: str | None = None
+    strategy: Strategy = Strategy.DEFAULT
+    devices: str | None = None  # checked and parsed by Devices.parse
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -159,7 +204,7 @@ def resolve(config: Config) -> Config:
     recipe = SMALL_RECIPE if base_variant(config.variant) == "small" else PAPER_RECIPE
     filled = config.replace(**{k: v for k, v in recipe.items() if getattr(config, k) is None})
     _check(filled)
-    return filled
+    return filled.replace(strategy=Strategy(filled.strategy))
 
 
 def _check(c: Config):
@@ -189,8 +234,11 @@ def _check(c: Config):
             fail("resize", c.resize, f"0 (images as they are) or >= --image-size ({c.image_size})")
         if c.pad and c.pad >= c.image_size:
             fail("pad", c.pad, f"smaller than --image-size ({c.image_size})")
-    if c.devices is not None and not DEVICES.match(c.devices):
-        fail("devices", c.devices, "cpu:N (N logical CPU devices) or gpu:I[,gpu:J...]")
-    if c.strategy == "two-tower" and c.variant != "paper":
+    if c.devices is not None:
+        devices = Devices.parse(c.devices)
+        if c.strategy == Strategy.DEFAULT and devices.count > 1:
+            raise UserError(f"--strategy default uses one device, but --devices {c.devices} names "
+                            f"{devices.count}; use --strategy mirrored or two-tower.")
+    if c.strategy == Strategy.TWO_TOWER and c.variant != "paper":
         raise UserError(f"--strategy two-tower splits the paper variant's two towers; add --variant paper "
                         f"(got --variant {c.variant}).")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import tensorflow as tf
 
-from alexnet.config import DEVICES, STRATEGIES
+from alexnet.config import Devices, Strategy
 from alexnet.errors import UserError
 
 # How long a multiworker job waits for all workers to join before it gives
@@ -59,25 +59,13 @@ PEER_ERRORS = (
 )
 
 
-def parse_devices(text):
-    """``"cpu:2"`` -> ``("cpu", 2)``; ``"gpu:0,gpu:1"`` -> ``("gpu", [0, 1])``."""
-    text = (text or "").strip()
-    if not DEVICES.match(text):
-        raise UserError(f"--devices must be cpu:N (N logical CPU devices) or gpu:I[,gpu:J...], got {text!r}.")
-    if text.startswith("cpu:"):
-        return "cpu", int(text[4:])
-    indices = [int(part[4:]) for part in text.split(",")]
-    if len(set(indices)) != len(indices):
-        raise UserError(f"--devices names a GPU twice: {text!r}.")
-    return "gpu", indices
-
-
 def configure_devices(text):
     """Makes the devices ``--devices`` asks for and returns their names
     (``[]`` for ``None``: TensorFlow's defaults)."""
     if text is None:
         return []
-    kind, value = parse_devices(text)
+    parsed = Devices.parse(text)
+    kind, value = parsed.kind, parsed.cpus if parsed.kind == "cpu" else parsed.gpus
     if kind == "cpu":
         cpu = tf.config.list_physical_devices("CPU")[0]
         try:
@@ -113,7 +101,7 @@ def is_chief(cluster_spec, task_type, task_id):
 class Distribution:
     """How one training process runs: its strategy, devices and role."""
 
-    name: str
+    name: Strategy
     strategy: tf.distribute.Strategy | None = None
     devices: list = field(default_factory=list)
     chief: bool = True
@@ -124,7 +112,7 @@ class Distribution:
         """Where models are built, compiled and loaded."""
         if self.strategy is not None:
             return self.strategy.scope()
-        if self.name == "two-tower":
+        if self.name is Strategy.TWO_TOWER:
             from alexnet.towers import placement
 
             return placement(self.devices)
@@ -140,9 +128,9 @@ class Distribution:
         return self.temp_dir
 
     def describe(self, batch_size):
-        if self.name == "default":
+        if self.name is Strategy.DEFAULT:
             return ""
-        if self.name == "two-tower":
+        if self.name is Strategy.TWO_TOWER:
             return f"two towers: tower 1 on {self.devices[0]}, tower 2 on {self.devices[1]}; batch {batch_size}."
         replicas = self.strategy.num_replicas_in_sync
         where = ", ".join(self.strategy.extended.worker_devices)
@@ -153,13 +141,13 @@ class Distribution:
     def prepare(self, model, element_spec):
         """Readies a built, compiled model for ``fit``/``evaluate`` under this
         strategy (nothing to do except with ``multiworker``)."""
-        if self.name == "multiworker":
+        if self.name is Strategy.MULTIWORKER:
             _keras_multiworker_fixes(model, element_spec)
         return model
 
     def agree(self, value, what):
         """Checks that every worker holds the same number ``value``."""
-        if self.name != "multiworker":
+        if self.name is not Strategy.MULTIWORKER:
             return
         local = tf.constant([float(value)])
         values = self.strategy.experimental_distribute_values_from_function(lambda _: local)
@@ -192,21 +180,13 @@ class Distribution:
 def setup(config) -> Distribution:
     """Devices and strategy for ``config``; call before any other TensorFlow
     work in the process."""
-    name = config.strategy
-    if name not in STRATEGIES:
-        raise UserError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {name!r}.")
-    if name == "multiworker":
+    name = Strategy(config.strategy)  # checked by alexnet.config.resolve
+    if name is Strategy.MULTIWORKER:
         return _multiworker(config)
-    if name == "default" and config.devices is not None:
-        kind, value = parse_devices(config.devices)
-        count = value if kind == "cpu" else len(value)
-        if count > 1:  # checked before anything is configured
-            raise UserError(f"--strategy default uses one device, but --devices {config.devices} names "
-                            f"{count}; use --strategy mirrored or two-tower.")
     devices = configure_devices(config.devices)
-    if name == "default":
+    if name is Strategy.DEFAULT:
         return Distribution(name, devices=devices)
-    if name == "mirrored":
+    if name is Strategy.MIRRORED:
         return Distribution(name, tf.distribute.MirroredStrategy(devices or None), devices)
     if not devices:
         gpus = tf.config.list_physical_devices("GPU")
@@ -239,8 +219,7 @@ def _multiworker(config):
     cluster, task_type, task_id = _tf_config()
     devices = []
     if config.devices is not None:
-        kind, _ = parse_devices(config.devices)
-        if kind == "cpu":
+        if Devices.parse(config.devices).kind == "cpu":
             raise UserError("--strategy multiworker uses the CPU as one device per worker; "
                             "--devices may only name GPUs (gpu:0,gpu:1) here.")
         devices = configure_devices(config.devices)
@@ -255,7 +234,7 @@ def _multiworker(config):
         strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     resolver = strategy.cluster_resolver
     chief = is_chief(resolver.cluster_spec(), resolver.task_type, resolver.task_id)
-    return Distribution("multiworker", strategy, devices, chief=chief, worker=label)
+    return Distribution(Strategy.MULTIWORKER, strategy, devices, chief=chief, worker=label)
 
 
 @contextlib.contextmanager

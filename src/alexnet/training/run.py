@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from alexnet.config import Config, resolve
+from alexnet.config import Config, Strategy, resolve
 from alexnet.data.datasets import InputSpec, eval_dataset, plan_inputs, train_dataset, verify_files
 from alexnet.data.sources import Source, load_source
 from alexnet.errors import UserError, log
@@ -78,7 +78,7 @@ def check_memory(config: Config, source: Source, spec: InputSpec):
     free = available_memory()
     if free is None or tf.config.list_logical_devices("GPU"):
         return
-    model = build_model(config.replace(strategy="default"), source, spec)  # the same shapes on one device
+    model = build_model(config.replace(strategy=Strategy.DEFAULT), source, spec)  # the same shapes on one device
     per_image = sum(int(np.prod(layer.output.shape[1:])) for layer in model.layers[1:])
     need = 3 * 4 * per_image * config.batch_size + 4 * 4 * model.count_params() + 0.5e9
     if need > free:
@@ -98,14 +98,14 @@ def _precision(config, source, spec, state):
     if saved.get("resolved_precision"):
         return saved["resolved_precision"], f"as the run started ({saved.get('precision_reason', '')})"
     return choose_precision(
-        config.precision, lambda: build_model(config.replace(strategy="default"), source, spec),
+        config.precision, lambda: build_model(config.replace(strategy=Strategy.DEFAULT), source, spec),
         spec.input_shape, source.num_classes, config.batch_size,
         key=f"{config.variant} {spec.crop}x{spec.crop}x{spec.channels} {source.num_classes} classes")
 
 
 def build_model(config: Config, source: Source, spec: InputSpec):
     make = AlexNet
-    if config.strategy == "two-tower":  # the paper variant, split over two devices
+    if config.strategy == Strategy.TWO_TOWER:  # the paper variant, split over two devices
         from alexnet.towers import TwoTowerAlexNet as make
     return make(
         variant=config.variant,
@@ -140,7 +140,7 @@ def _check_resumable(run_dir, config):
     # Strategy and devices may change when a run resumes (say from 4 GPUs to
     # 2), except to or from two-tower, whose checkpoints hold another model.
     changed = sorted(k for k in mine if k not in ("out", "strategy", "devices") and mine[k] != theirs.get(k))
-    if (mine["strategy"] == "two-tower") != (theirs.get("strategy") == "two-tower"):
+    if (mine["strategy"] == Strategy.TWO_TOWER) != (theirs.get("strategy") == Strategy.TWO_TOWER):
         changed.append("strategy")
     if changed:
         details = ", ".join(f"{k}: {theirs.get(k)!r} -> {mine[k]!r}" for k in changed)
@@ -154,7 +154,7 @@ def train(config: Config) -> dict:
         try:
             return _train(config, dist)
         except distribute.PEER_ERRORS as error:
-            if dist.name != "multiworker":
+            if dist.name is not Strategy.MULTIWORKER:
                 raise
             raise dist.failure(error, config.out) from None
         finally:
@@ -227,7 +227,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
         f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, "
         f"{config.epochs} epochs.")
     log(f"Precision {precision}: {why}.")
-    if dist.name != "default":
+    if dist.name is not Strategy.DEFAULT:
         log(f"Distribution: {dist.describe(config.batch_size)}")
 
     plateau = None
