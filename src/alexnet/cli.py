@@ -14,9 +14,9 @@ import sys
 
 from alexnet.cli_reproduce import add_activations, add_filters, add_neighbors, add_reproduce, add_top5
 from alexnet.cli_weights import add_export, add_import_weights
-from alexnet.config import (DEVICES_HELP, LIMITS, OPTIMIZERS, PRECISIONS, SCHEDULES, STRATEGIES, STRATEGY_HELP,
-                            Config, Limit)
-from alexnet.errors import UserError
+from alexnet.config import (DEVICES_HELP, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES, STRATEGIES,
+                            STRATEGY_HELP, Config, Limit)
+from alexnet.errors import UserError, native_stderr_silenced
 from alexnet.variants import ACTIVATIONS, VARIANTS, base_variant
 
 DEFAULTS = Config()  # the CLI's defaults are the config's
@@ -27,10 +27,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def positive_int(text):
-    return Limit(int, 1).parse(text)
 
 
 def _number(name):
@@ -45,19 +41,13 @@ def _quiet_tensorflow():
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow as tf
+    with native_stderr_silenced():
+        try:
+            import tensorflow as tf
 
-        tf.config.list_physical_devices("GPU")  # the CUDA probe logs here
-    except Exception:
-        pass  # a broken install reports itself on first real use, with stderr back
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+            tf.config.list_physical_devices("GPU")  # the CUDA probe logs here
+        except Exception:
+            pass  # a broken install reports itself on first real use, with stderr back
 
 
 def _shape(text):
@@ -149,7 +139,7 @@ def add_evaluate(sub):
     p.add_argument("--data", help="default: the run's own dataset, split as in training (a run directory's "
                                   "config.json and split.json); needed for a bare .keras file")
     p.add_argument("--ten-crop", action="store_true", help="average the paper's ten crops")
-    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--batch-size", type=POSITIVE_INT.parse, default=128)
     p.add_argument("--out", help="folder for the confusion-matrix PNG (default: beside the model)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_evaluate)
@@ -168,7 +158,7 @@ def add_predict(sub):
     p = sub.add_parser("predict", help="top-k classes of images")
     p.add_argument("model", help="a .keras file or a run directory")
     p.add_argument("images", nargs="+", help="image files or folders")
-    p.add_argument("--top", type=positive_int, help="classes per image, 1..the model's classes (default 5)")
+    p.add_argument("--top", type=POSITIVE_INT.parse, help="classes per image, 1..the model's classes (default 5)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_predict)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from alexnet.config import PRECISIONS, Limit
+from alexnet.config import LIMITS, POSITIVE_INT, PRECISIONS, Limit
 from alexnet.errors import UserError
 
 EXPERIMENT_NAMES = ("relu-vs-tanh", "lrn", "overlapping-pooling", "dropout", "two-tower", "all")
@@ -20,10 +20,10 @@ def add_reproduce(sub):
                     "PNG figures; 'all' also writes OUT/summary.md and summary.json. See REPRODUCTION.md.")
     p.add_argument("experiment", choices=EXPERIMENT_NAMES)
     p.add_argument("--data", default="fashion_mnist", help="fashion_mnist (default), cifar10 or a path")
-    p.add_argument("--seeds", type=Limit(int, 1).parse, help="seeds per arm (default 2; 1 with --quick)")
+    p.add_argument("--seeds", type=POSITIVE_INT.parse, help="seeds per arm (default 2; 1 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="smoke test: 2 epochs of at most 3 steps, 1 seed (numbers meaningless)")
-    p.add_argument("--epochs", type=Limit(int, 1).parse,
+    p.add_argument("--epochs", type=POSITIVE_INT.parse,
                    help="epochs per run (default 6: the small recipe compressed so that 'all' takes about an hour "
                         "on 2 CPU cores)")
     p.add_argument("--target-error", type=Limit(float, 0, 1, low_open=True, high_open=True).parse,
@@ -76,8 +76,8 @@ def add_activations(sub):
     p.add_argument("model", help="a .keras file or a run directory")
     p.add_argument("image", help="an image file (JPEG, PNG, GIF or BMP)")
     p.add_argument("-o", "--out", help="PNG to write (default activations.png beside the model)")
-    p.add_argument("--top", type=Limit(int, 1).parse, default=5, help="classes to show (default 5)")
-    p.add_argument("--max-maps", type=Limit(int, 1).parse, default=256,
+    p.add_argument("--top", type=POSITIVE_INT.parse, default=5, help="classes to show (default 5)")
+    p.add_argument("--max-maps", type=POSITIVE_INT.parse, default=256,
                    help="maps drawn per layer at most (default 256)")
     p.set_defaults(run=run_activations)
 
@@ -100,8 +100,8 @@ def add_neighbors(sub):
     p.add_argument("--query", nargs="+", required=True, metavar="IMAGE", help="query image files")
     p.add_argument("--data", help="the dataset whose training images are searched (default: the run's own, "
                                   "split as in training)")
-    p.add_argument("-k", type=Limit(int, 1).parse, default=6, help="neighbours per query (default 6)")
-    p.add_argument("--max-images", type=Limit(int, 1).parse, default=10000,
+    p.add_argument("-k", type=POSITIVE_INT.parse, default=6, help="neighbours per query (default 6)")
+    p.add_argument("--max-images", type=POSITIVE_INT.parse, default=10000,
                    help="search the first N training images (default 10000)")
     p.add_argument("-o", "--out", help="PNG to write (default neighbors.png beside the model)")
     p.add_argument("--json", action="store_true", help="print the neighbours as JSON")
@@ -127,8 +127,8 @@ def add_top5(sub):
     p = sub.add_parser("top5", help="test images with their top-5 predictions (the paper's Figure 4, left)")
     p.add_argument("model", help="a .keras file or a run directory")
     p.add_argument("--data", help="default: the run's own dataset, split as in training")
-    p.add_argument("-n", type=Limit(int, 1).parse, default=8, help="images in the panel (default 8)")
-    p.add_argument("--seed", type=Limit(int, 0, 2**31 - 1).parse, default=0, help="which test images (default 0)")
+    p.add_argument("-n", type=POSITIVE_INT.parse, default=8, help="images in the panel (default 8)")
+    p.add_argument("--seed", type=LIMITS["seed"].parse, default=0, help="which test images (default 0)")
     p.add_argument("-o", "--out", help="PNG to write (default top5.png beside the model)")
     p.set_defaults(run=run_top5)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from alexnet.config import POSITIVE_INT
 from alexnet.errors import UserError
 
 
@@ -19,12 +20,6 @@ def _floats(text):
     if len(values) not in (1, 3) or not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"must be 1 or 3 comma-separated numbers (B,G,R), got {text!r}")
     return values
-
-
-def _positive_int(text):
-    from alexnet.config import Limit
-
-    return Limit(int, 1).parse(text)
 
 
 def add_import_weights(sub):
@@ -93,7 +88,7 @@ def add_export(sub):
     p.add_argument("-o", "--out", required=True,
                    help="output: a folder for saved_model (for TF Serving, <models>/<name>/1), else a file")
     p.add_argument("--quantize", action="store_true", help="with --format tflite: same as tflite_int8")
-    p.add_argument("--top-k", type=_positive_int, default=5, help="saved_model: classes returned per image")
+    p.add_argument("--top-k", type=POSITIVE_INT.parse, default=5, help="saved_model: classes returned per image")
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="skip reloading the export and comparing it with the Keras model")
     p.set_defaults(run=run_export)

@@ -111,23 +111,25 @@ class Limit:
         return value
 
 
+POSITIVE_INT = Limit(int, 1)  # counts: epochs, batch sizes, --top, -k, -n ...
+
 # The range of every numeric field: Config checks them, and the CLI parses
 # its flags with them, so the two cannot disagree.
 LIMITS = {
-    "epochs": Limit(int, 1),
-    "batch_size": Limit(int, 1),
+    "epochs": POSITIVE_INT,
+    "batch_size": POSITIVE_INT,
     "learning_rate": Limit(float, 0, low_open=True),
     "momentum": Limit(float, 0, 1, high_open=True),
     "weight_decay": Limit(float, 0),
     "warmup_epochs": Limit(float, 0),
     "patience": Limit(int, 0),
     "dropout": Limit(float, 0, 1, high_open=True),
-    "image_size": Limit(int, 1),
+    "image_size": POSITIVE_INT,
     "resize": Limit(int, 0),
     "pad": Limit(int, 0),
     "val_fraction": Limit(float, 0, 1, high_open=True),
     "seed": Limit(int, 0, 2**31 - 1),
-    "max_steps_per_epoch": Limit(int, 1),
+    "max_steps_per_epoch": POSITIVE_INT,
 }
 
 

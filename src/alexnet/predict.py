@@ -10,17 +10,15 @@ error and the others are still answered.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import sys
 
 import numpy as np
 import tensorflow as tf
 
 from alexnet.data import pipeline as P
 from alexnet.data.sources import IMAGE_EXTENSIONS, bmp_palette_problem, looks_like_image
-from alexnet.errors import UserError
+from alexnet.errors import UserError, native_stderr_silenced
 from alexnet.saved import class_names_for, input_spec_for, load_model_file
 
 
@@ -59,25 +57,11 @@ def read_image(path, channels):
     if problem:
         raise UserError(f"{path}: {problem}")
     try:
-        with _native_stderr_silenced():  # libjpeg writes "Input file read error" itself
+        with native_stderr_silenced():  # libjpeg writes "Input file read error" itself
             return P.decode_image(tf.io.read_file(path), channels)
     except (tf.errors.OpError, ValueError) as error:
         raise UserError(f"{path}: cannot decode: {decode_error(error)}") from None
 
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Sends what C libraries write to file descriptor 2 to /dev/null for the
-    duration: the error that follows says what went wrong, in one line."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def prepare_image(image, spec):
