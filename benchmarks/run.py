@@ -1,7 +1,7 @@
 """AlexNet side by side: Keras (ours) against a PyTorch twin (theirs).
 
     python benchmarks/run.py [--quick] [--out benchmarks/results]
-                             [--only paper,small] [--skip-main-job]
+                             [--only paper,small] [--batches 32,128] [--skip-main-job]
 
 Every configuration runs in its own subprocess with a time limit (its peak
 resident memory is its own, and a failure or timeout becomes an error in
@@ -55,6 +55,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="a drastically reduced grid (smoke check)")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"), help="folder for results.{json,md}")
     parser.add_argument("--only", help="comma-separated variants (default paper,single,small; --quick: small)")
+    parser.add_argument("--batches", help="comma-separated batch sizes (default 1,32,128; --quick: 2)")
     parser.add_argument("--skip-main-job", action="store_true", help="do not run `alexnet train`")
     parser.add_argument("--timeout", type=float, help="time limit per configuration, seconds")
     parser.add_argument("--threads", type=int,
@@ -72,6 +73,13 @@ def parse_args(argv=None):
         if unknown:
             parser.error(f"--only: unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
     grid["variants"] = variants
+    if args.batches:
+        try:
+            grid["batches"] = tuple(int(b) for b in args.batches.split(","))
+        except ValueError:
+            parser.error(f"--batches: comma-separated integers, got {args.batches!r}")
+        if min(grid["batches"]) < 1:
+            parser.error(f"--batches: each batch size must be >= 1, got {args.batches!r}")
     if args.timeout:
         grid["timeout_s"] = args.timeout
     grid["threads"] = args.threads

@@ -310,8 +310,8 @@ numbers["towers"] = verdict(half.val_error - towers.val_error, noise)   # experi
 print(f"without LRN minus with LRN: {numbers['lrn_effect']} points of validation error; "
       f"two seeds of the same net differ by {numbers['seed_noise']}")
 
-# What does lrn1 do to conv1's output in the trained baseline? Divide its output by its input.
-probe = keras.Model(relu.inputs[0], [relu.get_layer("conv1").output, relu.get_layer("lrn1").output])
+# What does lrn1 do to its input (pool1's output) in the trained baseline? Divide its output by its input.
+probe = keras.Model(relu.inputs[0], [relu.get_layer("lrn1").input, relu.get_layer("lrn1").output])
 before, after = (np.asarray(t) for t in probe(x_val[:200]))
 ratio = after[before > 0.01] / before[before > 0.01]
 numbers["lrn_low"], numbers["lrn_high"] = f"{ratio.min():.4f}", f"{ratio.max():.4f}"

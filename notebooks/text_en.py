@@ -103,7 +103,9 @@ images, on two GPUs, for five to six days.
 On a laptop we keep the structure and shrink the sizes: the package's
 `small` variant has the same five convolutions, LRN, overlapping pooling,
 dropout and three dense layers, with fewer kernels and a 5x5 first
-convolution suited to 28x28 images. First the data: Fashion-MNIST, 60,000
+convolution suited to 28x28 images. It also pools before normalizing, as
+Caffe's reference AlexNet (CaffeNet) does, so LRN works on a quarter of the
+values and a training step takes about a third less time. First the data: Fashion-MNIST, 60,000
 training and 10,000 test images of clothes in 10 classes. The last 1,000
 training images are kept aside for validation: the experiments below are
 judged on them, never trained on them.
@@ -324,8 +326,8 @@ Now the small AlexNet with the paper's ideas all on (ReLU, LRN, overlapping
 pooling, dropout) and its optimizer, on {{final_images}} images for 2 epochs:
 {{final_seconds}} seconds here. It reaches **{{final_test}}%** on the 10,000
 test images. (`alexnet train` runs the full recipe: all 57,000 training
-images, 20 epochs, a learning rate that warms up and decays; about 15
-minutes on 2 cores for 93%.)
+images, 12 epochs, a learning rate that warms up and decays, label
+smoothing; about 7.5 minutes on 2 cores for about 93%.)
 """
 
 TEXT["filters"] = r"""

@@ -148,9 +148,9 @@ def mirrored_vs_one(result_path, data, out):
     seen = {}
     compile_model, finish = run.compile_model, run.finish
 
-    def capture_initial(model, optimizer):
+    def capture_initial(model, optimizer, loss):
         seen["initial"] = {w.path: np.array(w) for w in model.weights}
-        return compile_model(model, optimizer)
+        return compile_model(model, optimizer, loss)
 
     def capture_final(model, *args, **kwargs):
         seen["final"] = {w.path: np.array(w) for w in model.weights}

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from alexnet.cli import main
+from alexnet.variants import SMALL
 from conftest import save_image
 
 CLASSES = ["circle", "square", "stripe"]
@@ -36,7 +37,8 @@ def test_feature_maps_shapes_and_probabilities():
     maps, probabilities = feature_maps(model, image)
     assert list(maps) == list(CONV_LAYERS)
     # small: 28 -> pool1 14 -> pool2 7; widths 48/64/96/96/64.
-    assert [m.shape for m in maps.values()] == [(28, 28, 48), (14, 14, 64), (7, 7, 96), (7, 7, 96), (7, 7, 64)]
+    widths = [conv.filters for conv in SMALL.convs]
+    assert [m.shape for m in maps.values()] == [(size, size, width) for size, width in zip((28, 14, 7, 7, 7), widths)]
     assert all(m.min() >= 0 for m in maps.values())  # after the ReLU
     assert probabilities.shape == (3,) and abs(probabilities.sum() - 1) < 1e-5
     np.testing.assert_allclose(probabilities, model.predict(image[None], verbose=0)[0], rtol=1e-5, atol=1e-6)
@@ -69,7 +71,7 @@ def test_plot_activations_from_a_run_directory(run_dir, tmp_path):
     result = plot_activations(str(run_dir), str(image), str(tmp_path / "maps.png"), top=2)
     assert (tmp_path / "maps.png").stat().st_size > 5000
     assert [layer["name"] for layer in result["layers"]] == ["conv1", "conv2", "conv3", "conv4", "conv5"]
-    assert result["layers"][0]["shape"] == [28, 28, 48]
+    assert result["layers"][0]["shape"] == [28, 28, SMALL.convs[0].filters]
     assert len(result["top"]) == 2 and {t["class"] for t in result["top"]} <= set(CLASSES)
     # Default output: activations.png beside the model.
     plot_activations(str(run_dir / "model.keras"), str(image))
@@ -82,7 +84,9 @@ def test_activations_command(run_dir, tmp_path, capsys):
     out = tmp_path / "out" / "maps.png"
     assert main(["activations", str(run_dir), str(image), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert out.is_file() and "conv1 48x28x28" in printed and "conv5 64x7x7" in printed and "top-1" in printed
+    widths = [conv.filters for conv in SMALL.convs]
+    assert out.is_file() and f"conv1 {widths[0]}x28x28" in printed and f"conv5 {widths[4]}x7x7" in printed
+    assert "top-1" in printed
 
 
 def test_activations_command_user_errors(run_dir, tmp_path, capsys):

@@ -47,6 +47,8 @@ CASES = [
     (train("--weight-decay", "-1"), ["--weight-decay", ">= 0"]),
     (train("--warmup-epochs", "-1"), ["--warmup-epochs", ">= 0"]),
     (train("--warmup-epochs", "30"), ["--warmup-epochs", "--epochs"]),
+    (train("--label-smoothing", "1"), ["--label-smoothing", "[0, 1)"]),
+    (train("--label-smoothing", "-0.1"), ["--label-smoothing", "[0, 1)"]),
     (train("--patience", "-1"), ["--patience", ">= 0"]),
     (train("--activation", "sigmoid"), ["--activation", "tanh"]),
     (train("--dropout", "1"), ["--dropout", "[0, 1)"]),

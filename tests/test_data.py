@@ -246,6 +246,31 @@ def test_small_data_augmentation_is_pad_and_crop(idx_dir):
     np.testing.assert_allclose(std, source.train.images.std(), rtol=1e-4)
 
 
+def test_batch_augmentation_draws_a_shift_and_a_flip_per_image(idx_dir):
+    rng = np.random.default_rng(7)
+    batch = rng.integers(0, 256, (64, 12, 12, 2)).astype(np.uint8)
+    pad = 2
+    padded = np.pad(batch, [(0, 0), (pad, pad), (pad, pad), (0, 0)], mode="reflect")
+    seen = set()
+    for images in (P.random_shift_batch(tf.constant(batch), pad),
+                   _in_map(lambda x: P.random_flip_batch(P.random_shift_batch(x, pad)), tf.constant(batch))):
+        for i, image in enumerate(images.numpy()):
+            views = {(t, l, f): (w[:, ::-1] if f else w) for t in range(2 * pad + 1) for l in range(2 * pad + 1)
+                     for f in (0, 1) for w in [padded[i, t:t + 12, l:l + 12]]}
+            match = [key for key, view in views.items() if np.array_equal(view, image)]
+            assert match, f"image {i} is not a shifted (and mirrored) view of its input"
+            seen.update(match)
+    offsets, flips = {key[:2] for key in seen}, {key[2] for key in seen}
+    assert len(offsets) >= 15 and flips == {0, 1}  # drawn per image, not once per batch
+    # The training pipeline of images at their own size takes this path.
+    source = load_source(str(idx_dir))
+    spec = plan_inputs(source, 28, pad=3)
+    first, labels = next(iter(train_dataset(source, spec, 16, seed=0)))
+    assert first.dtype == tf.float32 and first.shape == (16, 28, 28, 1) and labels.shape == (16,)
+    originals = {image.tobytes(): image for image in source.train.images}
+    assert not all(image.astype(np.uint8).tobytes() in originals for image in first.numpy())
+
+
 def test_ten_crops_of_small_images_are_shifted_views():
     image = tf.constant(np.random.default_rng(5).integers(0, 256, (28, 28, 1)), tf.uint8)
     spec = InputSpec(crop=28, resize=0, channels=1, pad=3, flip=True, pca=None, mean=(0.,), std=(1.,))

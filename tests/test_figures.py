@@ -12,6 +12,7 @@ import pytest
 from alexnet.cli import main
 from alexnet.config import Config
 from alexnet.training.run import train
+from alexnet.variants import SMALL
 from conftest import save_image, write_idx_dataset
 
 TINY = dict(epochs=1, max_steps_per_epoch=2, batch_size=16, precision="float32", learning_rate=0.01,
@@ -36,10 +37,10 @@ def test_filters_grid_one_tower_and_two(trained, capsys):
 
     root = trained["root"]
     one = plot_filters(str(trained["runs"]["small"]), str(root / "one.png"))
-    assert one["towers"] == 1 and one["kernels"] == 48 and one["kernel_shape"] == [5, 5, 1]
+    assert one["towers"] == 1 and one["kernels"] == SMALL.convs[0].filters and one["kernel_shape"] == [5, 5, 1]
     assert (root / "one.png").stat().st_size > 1000
     two = plot_filters(str(trained["runs"]["small-2tower"] / "model.keras"), str(root / "two.png"))
-    assert two["towers"] == 2 and two["kernels"] == 48
+    assert two["towers"] == 2 and two["kernels"] == SMALL.convs[0].filters
 
     assert main(["filters", str(trained["runs"]["small-2tower"]), "-o", str(root / "cli.png")]) == 0
     assert "2 towers" in capsys.readouterr().out and (root / "cli.png").is_file()

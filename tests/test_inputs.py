@@ -44,7 +44,7 @@ def fashion_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("fashion") / "run"
     train(Config(data="fashion_mnist", out=str(out), epochs=2, max_steps_per_epoch=25, batch_size=128,
-                 precision="float32", learning_rate=0.05, warmup_epochs=0.0))
+                 precision="float32", learning_rate=0.05, warmup_epochs=0.0, label_smoothing=0.0))
     return out
 
 
@@ -238,7 +238,7 @@ def test_the_model_is_channels_last_under_a_channels_first_default():
         towers = TwoTowerAlexNet(input_shape=(67, 67, 3), classes=10)
     finally:
         keras.config.set_image_data_format(previous)
-    assert model.get_layer("pool5").output.shape == (None, 4, 4, 64)
+    assert model.get_layer("pool5").output.shape == (None, 4, 4, 96)
     assert owt.output.shape == (None, 256)
     assert [tuple(t.shape) for t in towers.get_layer("pool5").output] == [(None, 1, 1, 128)] * 2
     model.set_weights(reference.get_weights())

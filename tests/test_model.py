@@ -2,6 +2,7 @@
 ablation switches, serialization and argument errors."""
 
 import math
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -106,7 +107,7 @@ def test_output_shapes(variant, classes):
 @pytest.mark.parametrize(
     "variant,input_shape,feature_map",
     [("paper", None, (6, 6, 256)), ("single", None, (6, 6, 256)), ("owt", None, (6, 6, 256)),
-     ("small", None, (4, 4, 64)), ("small", (32, 32, 3), (4, 4, 64)), ("owt", (256, 256, 3), (6, 6, 256))],
+     ("small", None, (4, 4, 96)), ("small", (32, 32, 3), (4, 4, 96)), ("owt", (256, 256, 3), (6, 6, 256))],
 )
 def test_include_top_false_shapes(variant, input_shape, feature_map):
     kw = dict(variant=variant, include_top=False, input_shape=input_shape)
@@ -141,8 +142,6 @@ def test_every_layer_name_exists(paper):
 
 
 def test_layer_plan_reads_like_figure_2(paper):
-    from dataclasses import replace
-
     from alexnet.variants import PAPER, SINGLE, layer_plan, ungrouped
 
     assert [name for name, _ in layer_plan(PAPER)] == [
@@ -161,6 +160,22 @@ def test_layer_plan_reads_like_figure_2(paper):
         built = [layer.name for layer in model.layers[2:] if not layer.name.endswith("_pad")]
         include_top = variant == "paper"
         assert built == [name for name, _ in layer_plan(VARIANTS[variant], include_top=include_top)]
+
+
+def test_small_pools_before_normalizing():
+    """The paper normalizes and then pools; `small` pools first (CaffeNet's
+    order), so its LRN layers see 14x14 and 7x7 maps; without LRN the two
+    orders are the same network."""
+    from alexnet.variants import layer_plan
+
+    small = VARIANTS["small"]
+    assert [name for name, _ in layer_plan(small, include_top=False)] == [
+        "conv1", "pool1", "lrn1", "conv2", "pool2", "lrn2", "conv3", "conv4", "conv5", "pool5"]
+    assert layer_plan(small, lrn=False) == layer_plan(replace(small, pool_before_lrn=False), lrn=False)
+    model = AlexNet(variant="small", input_shape=(28, 28, 1), classes=10)
+    assert model.get_layer("lrn1").input.shape == (None, 14, 14, small.convs[0].filters)
+    assert model.get_layer("lrn2").input.shape == (None, 7, 7, small.convs[1].filters)
+    assert [layer.name for layer in model.layers[2:]] == [name for name, _ in layer_plan(small, classes=10)]
 
 
 def test_paper_grouped_layers(paper):

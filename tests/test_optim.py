@@ -16,7 +16,8 @@ import tensorflow as tf
 
 from alexnet import keras_compat
 from alexnet.config import Config, resolve
-from alexnet.training.optim import PaperSGD, make_optimizer, make_plateau, make_schedule
+from alexnet.training.optim import (PaperSGD, SmoothedSparseCrossentropy, make_loss, make_optimizer, make_plateau,
+                                   make_schedule)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "alexnet"
 
@@ -100,6 +101,30 @@ def test_constant_and_plateau_schedules_are_the_given_rate():
         config = resolve(Config(variant="small", schedule=schedule, learning_rate=0.02))
         assert make_schedule(config, 100) == 0.02
         assert float(keras.ops.convert_to_numpy(make_optimizer(config, 100).learning_rate)) == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.5])
+def test_smoothed_crossentropy_against_the_formula(smoothing):
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(10), size=6).astype(np.float32)
+    labels = rng.integers(0, 10, 6)
+    targets = np.full((6, 10), smoothing / 10) + (1 - smoothing) * np.eye(10)[labels]
+    expected = -(targets * np.log(probs.astype(np.float64))).sum(axis=1).mean()
+    loss = SmoothedSparseCrossentropy(smoothing)
+    assert float(loss(labels, probs)) == pytest.approx(expected, rel=1e-5)
+    assert float(loss(labels[:, None], probs)) == pytest.approx(expected, rel=1e-5)  # (batch, 1) labels too
+    if smoothing == 0:
+        plain = keras.losses.SparseCategoricalCrossentropy()(labels, probs)
+        assert float(loss(labels, probs)) == pytest.approx(float(plain), rel=1e-6)
+    again = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert again.label_smoothing == smoothing and float(again(labels, probs)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_recipes_loss():
+    assert isinstance(make_loss(resolve(Config(variant="paper"))), keras.losses.SparseCategoricalCrossentropy)
+    assert make_loss(resolve(Config(variant="small"))).label_smoothing == 0.1
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\), got 1\.5"):
+        SmoothedSparseCrossentropy(1.5)
 
 
 def test_plateau_divides_by_ten_after_patience_epochs_without_improvement():

@@ -55,3 +55,20 @@ def test_the_probe_times_real_steps_and_restores_the_policy(cache):
     make = lambda: AlexNet(variant="small", input_shape=(28, 28, 1), classes=3)  # noqa: E731
     seconds = P._step_seconds(make, (28, 28, 1), 3, 8, "mixed_bfloat16")
     assert 0 < seconds < 60 and keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_the_cache_key_changes_with_the_network(monkeypatch):
+    from dataclasses import replace
+
+    from alexnet import variants
+    from alexnet.config import Config
+    from alexnet.training.run import _network_digest
+
+    small = Config(variant="small")
+    assert _network_digest(small) == _network_digest(Config(variant="small", out="elsewhere", seed=3))
+    assert len({_network_digest(c) for c in (small, small.replace(lrn=False), small.replace(activation="tanh"),
+                                              small.replace(variant="small-half"))}) == 4
+    before = _network_digest(small)
+    wider = replace(variants.SMALL, convs=(replace(variants.SMALL.convs[0], filters=64), *variants.SMALL.convs[1:]))
+    monkeypatch.setitem(variants.VARIANTS, "small", wider)
+    assert _network_digest(small) != before  # a changed definition is measured anew

@@ -88,6 +88,9 @@ def add_train(sub):
     _bool_flag(p, "nesterov", "Nesterov momentum (default: on for small, off for the paper's recipe)")
     p.add_argument("--weight-decay", type=_number("weight_decay"))
     p.add_argument("--warmup-epochs", type=_number("warmup_epochs"))
+    p.add_argument("--label-smoothing", type=_number("label_smoothing"),
+                   help="spread this share of each training target over all classes (default: 0.1 for small, "
+                        "0 for the paper's recipe)")
     p.add_argument("--patience", type=_number("patience"), default=DEFAULTS.patience)
     p.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULTS.activation)
     _bool_flag(p, "lrn", "local response normalization after conv1 and conv2 (variant default)")

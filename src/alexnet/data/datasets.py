@@ -143,6 +143,18 @@ def train_transform(image, label, spec: InputSpec):
     return tf.cast(image, tf.float32), label
 
 
+def train_batch_transform(images, labels, spec: InputSpec):
+    """:func:`train_transform` for a batch of images at their own size (no
+    resize, no PCA noise): the same shifts and flips, drawn per image, in a
+    few ops per batch instead of per image, which on two cores took about a
+    sixth of the default job's epoch once shifts were on."""
+    if spec.pad:
+        images = P.random_shift_batch(images, spec.pad)
+    if spec.flip:
+        images = P.random_flip_batch(images)
+    return tf.cast(images, tf.float32), labels
+
+
 def eval_transform(image, label, spec: InputSpec):
     """The centre crop of one evaluation image."""
     if spec.resize:
@@ -188,8 +200,14 @@ def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | 
         ds = ds.cache()  # small data: keep the decoded arrays
     buffer = min(len(split), 50_000 if split.images is not None else 10_000)
 
+    whole_batches = (split.images is not None and not spec.resize and not spec.pca
+                     and spec.crop == split.images.shape[1] == split.images.shape[2])
+
     def epochs(_):
         shuffled = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        if whole_batches:  # in-memory images at their own size: augment a batch at a time
+            batches = shuffled.batch(batch_size, drop_remainder=False)
+            return batches.map(partial(train_batch_transform, spec=spec), num_parallel_calls=P.AUTOTUNE).repeat()
         batches = shuffled.map(partial(train_transform, spec=spec), num_parallel_calls=P.AUTOTUNE)
         return batches.batch(batch_size, drop_remainder=False).repeat()
 

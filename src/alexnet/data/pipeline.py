@@ -76,6 +76,25 @@ def random_flip(image, seed=None):
     return tf.image.random_flip_left_right(image, seed=seed)
 
 
+def random_flip_batch(images, seed=None):
+    """Mirrors each image of an ``(N, H, W, C)`` batch with probability 1/2."""
+    flip = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], seed=seed) < 0.5
+    return tf.where(flip, tf.reverse(images, axis=[2]), images)
+
+
+def random_shift_batch(images, pad, seed=None):
+    """Each image of an ``(N, H, W, C)`` batch padded by ``pad`` pixels
+    (edge reflected) and cropped back to ``H x W`` at its own random offset:
+    :func:`pad_reflect` then :func:`random_crop`, for a whole batch in two
+    gathers instead of one small op per image."""
+    height, width = images.shape[1], images.shape[2]
+    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+    offsets = tf.random.uniform([tf.shape(images)[0], 2], 0, 2 * pad + 1, dtype=tf.int32, seed=seed)
+    rows = offsets[:, :1] + tf.range(height)[None, :]
+    columns = offsets[:, 1:] + tf.range(width)[None, :]
+    return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), columns, axis=2, batch_dims=1)
+
+
 def pad_reflect(image, pad):
     return tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
 

@@ -1,4 +1,4 @@
-"""Optimizers, learning-rate schedules and numeric precision."""
+"""Optimizers, learning-rate schedules and the loss."""
 
 from __future__ import annotations
 
@@ -42,6 +42,35 @@ def _decayed(variable):
     name = getattr(variable, "path", None) or variable.name
     name = name.split(":")[0].split("/replica_")[0]
     return name.endswith("kernel")
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy of integer labels against targets that give
+    ``1 - label_smoothing`` to the true class and spread ``label_smoothing``
+    evenly over all classes (Szegedy et al., 2016), as
+    ``keras.losses.CategoricalCrossentropy(label_smoothing=...)`` does for
+    one-hot labels. ``label_smoothing=0`` is the plain cross-entropy."""
+
+    def __init__(self, label_smoothing=0.0, name="smoothed_sparse_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        labels = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
+        targets = tf.one_hot(labels, tf.shape(y_pred)[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def make_loss(config):
+    if config.label_smoothing:
+        return SmoothedSparseCrossentropy(config.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy()
 
 
 def make_schedule(config, steps_per_epoch):

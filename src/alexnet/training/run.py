@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -30,7 +31,7 @@ from alexnet.model import AlexNet, float32_copy
 from alexnet.saved import split_record
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
-from alexnet.training.optim import make_optimizer, make_plateau
+from alexnet.training.optim import make_loss, make_optimizer, make_plateau
 from alexnet.training.precision import choose_precision
 from alexnet.variants import base_variant, get_variant
 
@@ -100,7 +101,15 @@ def _precision(config, source, spec, state):
     return choose_precision(
         config.precision, lambda: build_model(config.replace(strategy=Strategy.DEFAULT), source, spec),
         spec.input_shape, source.num_classes, config.batch_size,
-        key=f"{config.variant} {spec.crop}x{spec.crop}x{spec.channels} {source.num_classes} classes")
+        key=f"{config.variant} {_network_digest(config)} {spec.crop}x{spec.crop}x{spec.channels} "
+            f"{source.num_classes} classes")
+
+
+def _network_digest(config):
+    """A short hash of the network a run builds (the variant's definition and
+    the switches), so a cached precision probe is not reused for another net."""
+    switches = (config.activation, config.lrn, config.overlapping_pooling, config.dropout)
+    return hashlib.sha256(repr((get_variant(config.variant), switches)).encode()).hexdigest()[:10]
 
 
 def build_model(config: Config, source: Source, spec: InputSpec):
@@ -119,10 +128,10 @@ def build_model(config: Config, source: Source, spec: InputSpec):
     )
 
 
-def compile_model(model, optimizer):
+def compile_model(model, optimizer, loss):
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(),
+        loss=loss,
         metrics=[
             keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
             keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
@@ -219,7 +228,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
         state = None
         with dist.scope():
             model = build_model(config, source, spec)
-            compile_model(model, make_optimizer(config, steps))
+            compile_model(model, make_optimizer(config, steps), make_loss(config))
     dist.agree(state["epoch"] if state else 0, "the epoch to resume from")
     dist.prepare(model, train_ds.element_spec)
     log(f"Training {model.name} ({model.count_params():,} parameters) on {source.name}: "
