@@ -20,24 +20,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from measure import time_steps  # noqa: E402
 from run import machine_description  # noqa: E402
 
 
 def median_ms(call, steps, warmup=3):
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return 1000 * time_steps(call, warmup, steps)["median_s"]
 
 
 def layer_rows(model, batch_size, steps):

@@ -29,6 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from main_job import _alexnet_command, run_main_job  # noqa: E402
+from measure import time_steps  # noqa: E402
 from run import machine_description, versions  # noqa: E402
 
 
@@ -38,13 +39,8 @@ def matmul_rate(dtype, n=2048, steps=5):
 
     a = tf.random.normal([n, n], dtype=tf.float32)
     a = tf.cast(a, dtype)
-    tf.matmul(a, a).numpy()  # warm-up
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        tf.matmul(a, a).numpy()
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times) / 1e9
+    seconds = time_steps(lambda: tf.matmul(a, a).numpy(), warmup=1, steps=steps)["median_s"]
+    return 2 * n**3 / seconds / 1e9
 
 
 def training_tflop(run_dir):
