@@ -85,9 +85,9 @@ DEFAULT_TARGET_ERROR = 0.25
 
 QUICK = dict(epochs=2, max_steps_per_epoch=3)
 # The default budget, chosen so that `reproduce all --data fashion_mnist`
-# (7 distinct arms) took about an hour on a 2-core CPU: 6 of the small
-# recipe's 12 epochs (its cosine schedule compressed to fit) and 2 seeds, so
-# that every table has a spread. Larger budgets: --epochs and --seeds.
+# (7 distinct arms) took about an hour on a 2-core CPU: 6 epochs (the small
+# recipe's cosine schedule compressed to fit) and 2 seeds, so that every
+# table has a spread. Larger budgets: --epochs and --seeds.
 DEFAULT_EPOCHS = 6
 DEFAULT_SEEDS = 2
 
