@@ -194,9 +194,9 @@ PAPER_RECIPE = dict(
 # (README, "The main job"; trials in BENCHMARKS.md): SGD with Nesterov
 # momentum, batch 256, a peak learning rate of 0.1 after one epoch of
 # warm-up, cosine decay over 15 epochs (12 ended at 92.97% on average over
-# three seeds, two just below 93%; 15 at 93.1%), label smoothing 0.1. The weight decay
-# enters the momentum as in the paper, so 5e-5 here shrinks weights about as
-# much per step as Keras' decoupled 5e-4 would. Flips only: random shifts
+# three seeds, two just below 93%; 15 at 93.1%), label smoothing 0.1. The
+# weight decay enters the momentum as in the paper, so 5e-5 here shrinks
+# weights about as much per step as Keras' decoupled 5e-4 would. Flips only: random shifts
 # (--pad) gained nothing in short runs (1 pixel, 12 epochs: validation 93.6%
 # against 93.5% without, test 92.6% against 92.7%; 2 pixels, 20 epochs: test
 # 92.6% against 92.9%). Measured and not taken: batch 128 at lr 0.05 (8%

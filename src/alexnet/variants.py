@@ -140,10 +140,9 @@ def layer_plan(spec: Variant, *, lrn: bool | None = None, overlapping_pooling: b
     steps = []
     for index, conv in enumerate(spec.convs, start=1):
         steps.append((f"conv{index}", conv))
-        normalize, downsample = (f"lrn{index}", LRN()), (f"pool{index}", pool)
-        order = (downsample, normalize) if spec.pool_before_lrn else (normalize, downsample)
-        steps.extend(step for step in order
-                     if step is downsample and conv.pool or step is normalize and conv.lrn and lrn)
+        normalize = [(f"lrn{index}", LRN())] if conv.lrn and lrn else []
+        downsample = [(f"pool{index}", pool)] if conv.pool else []
+        steps += downsample + normalize if spec.pool_before_lrn else normalize + downsample
     if spec.adaptive_pool is not None:
         steps.append(("avgpool", AdaptiveAvgPool(spec.adaptive_pool)))
     if not include_top:
@@ -229,10 +228,10 @@ OWT = Variant(
 # Fashion-MNIST whatever the recipe; these end at about 93.1% (92.96-93.22%
 # over nine runs) in the default job's 15 epochs, with 1.5x the multiply-adds
 # (26.7M per 28 px image against 18.0M), which oneDNN runs at about 65-70% of
-# the bfloat16 matmul rate. Keras' default initialization (Glorot-uniform weights, zero
-# biases) replaces the paper's N(0, 0.01), which stalls a fresh net without
-# hand-tuned learning rates; it is the same for ReLU and tanh so the
-# ablations stay fair.
+# the bfloat16 matmul rate. Keras' default initialization (Glorot-uniform
+# weights, zero biases) replaces the paper's N(0, 0.01), which stalls a fresh
+# net without hand-tuned learning rates; it is the same for ReLU and tanh so
+# the ablations stay fair.
 SMALL = Variant(
     name="small",
     convs=(
