@@ -9,10 +9,10 @@ as mean ± sd: the wall time of the whole command, the epoch and the wall time
 at which validation accuracy first reaches the target, the test accuracy of
 the plain saved model on the centre crop as an independent
 ``alexnet evaluate`` of ``model.keras`` gives it (and the run's own
-ten-crop number), the training compute in TFLOP (3x the forward pass's
-2 x multiply-adds, per training image seen) and its share of the bfloat16
-and float32 matmul rates TensorFlow reaches in the same process, with the
-CPU model and flags. Writes ``results.json`` and ``results.md`` to ``--out``.
+ten-crop number), the training compute in TFLOP (the forward pass and the
+gradients the step computes, per training image seen) and its share of the
+bfloat16 and float32 matmul rates TensorFlow reaches in the same process,
+with the CPU model and flags. Writes ``results.json`` and ``results.md`` to ``--out``.
 Not a test.
 """
 
@@ -44,10 +44,15 @@ def matmul_rate(dtype, n=2048, steps=5):
 
 
 def training_tflop(run_dir):
-    """Training compute of a finished run: 3 x (2 x multiply-adds) per
-    training image, over the images its epochs saw."""
+    """Training compute of a finished run, over the images its epochs saw:
+    per image, 2 x multiply-adds of each convolution and dense layer for the
+    forward pass, again for its weights' gradient if it trains, and again
+    for its input's gradient if a layer below it trains (with every layer
+    trained that is 3x the forward pass, less conv1's input gradient; with
+    the default job's fixed conv1, conv1 costs its forward pass only and
+    conv2 no input gradient)."""
     from alexnet.saved import load_model_file
-    from alexnet.summary import summarize
+    from alexnet.summary import layer_macs
 
     with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
@@ -56,8 +61,13 @@ def training_tflop(run_dir):
     per_epoch = metrics["train_images"]
     if config.get("max_steps_per_epoch"):
         per_epoch = min(per_epoch, config["max_steps_per_epoch"] * config["batch_size"])
-    macs = sum(row[4] for row in summarize(load_model_file(run_dir)))
-    return 3 * 2 * macs * per_epoch * metrics["epochs"] / 1e12
+    # model.keras keeps each layer's trainable flag as the run had it.
+    passes, below = 0, False
+    for layer in load_model_file(run_dir).layers:
+        trains = bool(layer.trainable_weights)
+        passes += layer_macs(layer) * (1 + trains + below)
+        below = below or trains
+    return 2 * passes * per_epoch * metrics["epochs"] / 1e12
 
 
 def independent_accuracy(run_dir):

@@ -162,7 +162,8 @@ def mirrored_vs_one(result_path, data, out):
     for name, settings in (("one", {}), ("mirrored", dict(strategy="mirrored", devices="cpu:2"))):
         run.train(Config(data=data, out=os.path.join(out, name), variant="small", epochs=1, max_steps_per_epoch=6,
                          batch_size=64, dropout=0.0, flip=False, precision="float32", seed=3, deterministic=True,
-                         learning_rate=0.02, schedule="constant", weight_decay=0.01, **settings))
+                         learning_rate=0.02, schedule="constant", weight_decay=0.01, conv1_init="random",
+                         **settings))  # conv1 learned too: every variable's update is compared
         runs[name] = dict(seen)
     np.savez(result_path + ".npz", **{f"{name}|{when}|{path}": value for name, r in runs.items()
                                       for when in ("initial", "final") for path, value in r[when].items()})

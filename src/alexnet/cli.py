@@ -14,8 +14,8 @@ import sys
 
 from alexnet.cli_reproduce import add_activations, add_filters, add_neighbors, add_reproduce, add_top5
 from alexnet.cli_weights import add_export, add_import_weights
-from alexnet.config import (DEVICES_HELP, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES, STRATEGIES,
-                            STRATEGY_HELP, Config, Limit)
+from alexnet.config import (CONV1_INITS, DEVICES_HELP, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES,
+                            STRATEGIES, STRATEGY_HELP, Config, Limit)
 from alexnet.errors import UserError, native_stderr_silenced
 from alexnet.variants import ACTIVATIONS, VARIANTS, base_variant
 
@@ -92,6 +92,10 @@ def add_train(sub):
                    help="spread this share of each training target over all classes (default: 0.1 for small, "
                         "0 for the paper's recipe)")
     p.add_argument("--patience", type=_number("patience"), default=DEFAULTS.patience)
+    p.add_argument("--conv1-init", choices=CONV1_INITS,
+                   help="random: conv1 is initialized like every layer and trained; whitened: fixed "
+                        "PCA-whitening filters of the training images' patches, not trained (default: "
+                        "whitened for small, random for the paper's recipe)")
     p.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULTS.activation)
     _bool_flag(p, "lrn", "local response normalization after conv1 and conv2 (variant default)")
     p.add_argument("--overlapping-pooling", action=argparse.BooleanOptionalAction, default=True,

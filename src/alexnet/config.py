@@ -23,6 +23,10 @@ from alexnet.variants import ACTIVATIONS, base_variant, get_variant, minimum_inp
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("plateau", "cosine", "constant")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+# random: conv1 starts from the variant's initializer and trains like every
+# layer; whitened: fixed PCA-whitening filters of the training images'
+# patches (alexnet/training/whitening.py), not trained.
+CONV1_INITS = ("random", "whitened")
 
 
 class Strategy(enum.StrEnum):
@@ -156,6 +160,7 @@ class Config:
     warmup_epochs: float | None = None
     label_smoothing: float | None = None  # share of each target spread over all classes
     patience: int = 3  # epochs without validation improvement before lr /10
+    conv1_init: str | None = None  # one of CONV1_INITS
     # Input.
     image_size: int | None = None  # model input (crop) size
     resize: int | None = None
@@ -189,6 +194,7 @@ class Config:
 PAPER_RECIPE = dict(
     epochs=90, batch_size=128, optimizer="sgd", learning_rate=0.01, nesterov=False,
     schedule="plateau", weight_decay=5e-4, warmup_epochs=0.0, label_smoothing=0.0, pad=0,
+    conv1_init="random",
 )
 # `small` on 28-32 px data, tuned on Fashion-MNIST for the default job
 # (README, "The main job"; trials in BENCHMARKS.md): SGD with Nesterov
@@ -206,9 +212,14 @@ PAPER_RECIPE = dict(
 # weights (EMA, 0.998), batch 512 (no faster per image in `fit`), dropout
 # 0.3, random erasing (Zhong et al.) of half the images (15 epochs: 92.65%
 # against 93.2%; too strong a regularizer for so short a run).
+# conv1 is fixed PCA-whitening filters (alexnet/training/whitening.py): over
+# seeds 0-2 the last validation accuracy was 93.64% against 93.53% (test
+# 93.28% against 93.10%), and a step without conv1's and conv2's input
+# gradients is about 10% faster (133 against 148 ms).
 SMALL_RECIPE = dict(
     epochs=15, batch_size=256, optimizer="sgd", learning_rate=0.1, nesterov=True,
     schedule="cosine", weight_decay=2e-4, warmup_epochs=1.0, label_smoothing=0.1, pad=0,
+    conv1_init="whitened",
 )
 
 
@@ -229,7 +240,8 @@ def _check(c: Config):
     except ValueError as error:
         raise UserError(str(error)) from None
     for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
-                          ("activation", ACTIVATIONS), ("strategy", STRATEGIES)):
+                          ("activation", ACTIVATIONS), ("strategy", STRATEGIES),
+                          ("conv1_init", CONV1_INITS)):
         if getattr(c, name) not in choices:
             fail(name, getattr(c, name), f"one of {', '.join(choices)}")
     for name, limit in LIMITS.items():
@@ -255,3 +267,6 @@ def _check(c: Config):
     if c.strategy == Strategy.TWO_TOWER and c.variant != "paper":
         raise UserError(f"--strategy two-tower splits the paper variant's two towers; add --variant paper "
                         f"(got --variant {c.variant}).")
+    if c.strategy == Strategy.TWO_TOWER and c.conv1_init == "whitened":
+        raise UserError("--conv1-init whitened sets one conv1 layer; the two-tower model has one per tower: "
+                        "use --conv1-init random.")

@@ -33,6 +33,7 @@ from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
 from alexnet.training.optim import make_loss, make_optimizer, make_plateau
 from alexnet.training.precision import choose_precision
+from alexnet.training.whitening import whiten_conv1
 from alexnet.variants import base_variant, get_variant
 
 
@@ -139,12 +140,17 @@ def compile_model(model, optimizer, loss):
     )
 
 
+# What a run directory written before a config field existed did.
+BEFORE_FIELD = {"conv1_init": "random"}
+
+
 def _check_resumable(run_dir, config):
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         return
     with open(path, encoding="utf-8") as f:
-        saved = Config.from_json(f.read())
+        written = json.load(f)
+    saved = Config.from_json(json.dumps({**BEFORE_FIELD, **written}))
     mine, theirs = dataclasses.asdict(config), dataclasses.asdict(saved)
     # Strategy and devices may change when a run resumes (say from 4 GPUs to
     # 2), except to or from two-tower, whose checkpoints hold another model.
@@ -228,6 +234,8 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
         state = None
         with dist.scope():
             model = build_model(config, source, spec)
+            if config.conv1_init == "whitened":
+                whiten_conv1(model, source, spec, seed=config.seed)
             compile_model(model, make_optimizer(config, steps), make_loss(config))
     dist.agree(state["epoch"] if state else 0, "the epoch to resume from")
     dist.prepare(model, train_ds.element_spec)
