@@ -225,10 +225,11 @@ OWT = Variant(
 # to multiples of 32 (a 512-bit vector register holds 32 bfloat16 values),
 # FC 4096 divided by 4. They were chosen for the default job (issue #13,
 # BENCHMARKS.md): the earlier 48/64/96/96/64 ended near 92.8% on
-# Fashion-MNIST whatever the recipe; these end at about 93.1% (92.93-93.24%
-# over nine runs) in the default job's 15 epochs, with 1.5x the multiply-adds
-# (26.7M per 28 px image against 18.0M), which oneDNN runs at about 65-70% of
-# the bfloat16 matmul rate. Keras' default initialization (Glorot-uniform
+# Fashion-MNIST whatever the recipe; these ended at about 93.1% (92.93-93.24%
+# over nine runs) in the default job's 15 epochs, and at about 93.3% since
+# that job fixes conv1 to whitening filters (alexnet/training/whitening.py),
+# with 1.5x the multiply-adds (26.7M per 28 px image against 18.0M), which
+# oneDNN runs at about 65-70% of the bfloat16 matmul rate. Keras' default initialization (Glorot-uniform
 # weights, zero biases) replaces the paper's N(0, 0.01), which stalls a fresh
 # net without hand-tuned learning rates; it is the same for ReLU and tanh so
 # the ablations stay fair.
