@@ -12,8 +12,8 @@ the plain saved model on the centre crop as an independent
 ten-crop number), the training compute in TFLOP (the forward pass and the
 gradients the step computes, per training image seen) and its share of the
 bfloat16 and float32 matmul rates TensorFlow reaches in the same process,
-with the CPU model and flags. Writes ``results.json`` and ``results.md`` to ``--out``.
-Not a test.
+with the CPU model and flags. Writes ``results.json`` and ``results.md`` to
+``--out``. Not a test.
 """
 
 from __future__ import annotations

@@ -43,8 +43,15 @@ def fashion_run(tmp_path_factory):
     from alexnet.training.run import train
 
     out = tmp_path_factory.mktemp("fashion") / "run"
+    # conv1 learned: these tests are about predict's transform, and the 95%
+    # agreement below was set for such a net. A net this briefly trained on
+    # the fixed whitening conv1 (the default job's) changes its answer for
+    # about 19% of images resized 28 -> 56 -> 28, as the whitening amplifies
+    # the fine detail resampling blurs; trained fully, for 5-7% (learned
+    # conv1: 3-4%; BENCHMARKS.md, "Resized images").
     train(Config(data="fashion_mnist", out=str(out), epochs=2, max_steps_per_epoch=25, batch_size=128,
-                 precision="float32", learning_rate=0.05, warmup_epochs=0.0, label_smoothing=0.0))
+                 precision="float32", learning_rate=0.05, warmup_epochs=0.0, label_smoothing=0.0,
+                 conv1_init="random"))
     return out
 
 
