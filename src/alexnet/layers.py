@@ -308,12 +308,16 @@ class Preprocess(keras.layers.Layer):
                     f"channels: {values!r}."
                 )
 
-    def call(self, inputs):
+    def normalize(self, inputs):
+        """``(x * scale - mean) / std`` in float32, whatever the layer's
+        compute dtype (also used to whiten conv1 from the same numbers)."""
         x = tf.cast(inputs, tf.float32)
         if self.channel_order == "bgr":
             x = tf.reverse(x, axis=[-1])
-        x = (x * self.scale - tf.constant(self.mean)) / tf.constant(self.std)
-        return tf.cast(x, self.compute_dtype)
+        return (x * self.scale - tf.constant(self.mean)) / tf.constant(self.std)
+
+    def call(self, inputs):
+        return tf.cast(self.normalize(inputs), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

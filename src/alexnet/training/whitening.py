@@ -32,13 +32,20 @@ IMAGES = 2048  # images sampled from the training split
 PATCHES_PER_IMAGE = 64  # random patch positions per image
 
 
+def can_whiten(kernel_shape) -> bool:
+    """Whether a ``(kh, kw, channels, filters)`` kernel can hold whitening
+    filters: an even number of them, at most two per patch dimension."""
+    kh, kw, channels, filters = kernel_shape
+    return filters % 2 == 0 and filters // 2 <= kh * kw * channels
+
+
 def whitening_filters(patches: np.ndarray, kernel_shape, epsilon: float = EPSILON) -> np.ndarray:
     """A ``(kh, kw, channels, filters)`` kernel from ``patches``, an
     ``(N, kh * kw * channels)`` array of flattened patches (row-major
     ``kh, kw, channels``, as Keras lays out a kernel)."""
     kh, kw, channels, filters = kernel_shape
     size = kh * kw * channels
-    if filters % 2 or filters // 2 > size:
+    if not can_whiten(kernel_shape):
         raise ValueError(f"whitening needs an even number of filters, at most {2 * size} for "
                          f"{kh}x{kw}x{channels} patches; got {filters}.")
     if patches.ndim != 2 or patches.shape[1] != size or len(patches) < 2:
@@ -81,15 +88,6 @@ def sample_images(source, spec, count: int, seed: int):
     return [images.numpy() for images, _ in batches]
 
 
-def _preprocessed(images, layer):
-    """What ``layer`` (:class:`alexnet.layers.Preprocess`) computes, in
-    float32 whatever the model's compute dtype."""
-    x = images.astype(np.float32)
-    if layer.channel_order == "bgr":
-        x = x[..., ::-1]
-    return (x * layer.scale - np.asarray(layer.mean, np.float32)) / np.asarray(layer.std, np.float32)
-
-
 def whiten_conv1(model, source, spec, seed: int = 0):
     """Sets ``model``'s conv1 to whitening filters of the training images'
     patches (preprocessed as the model does it) and freezes it. Call before
@@ -100,11 +98,12 @@ def whiten_conv1(model, source, spec, seed: int = 0):
         raise UserError("--conv1-init whitened needs a model with one conv1 layer (not the two-tower "
                         "model); use --conv1-init random.") from None
     kh, kw, channels, filters = conv1.kernel.shape
-    if filters % 2 or filters // 2 > kh * kw * channels:
+    if not can_whiten(conv1.kernel.shape):
         raise UserError(f"--conv1-init whitened needs an even number of conv1 filters, at most "
                         f"{2 * kh * kw * channels}; this conv1 has {filters}. Use --conv1-init random.")
     rng = np.random.default_rng(seed)
-    patches = [random_patches(_preprocessed(batch, model.get_layer("preprocess")), kh, kw, PATCHES_PER_IMAGE, rng)
+    normalize = model.get_layer("preprocess").normalize  # float32, as the model's first layer computes it
+    patches = [random_patches(normalize(batch).numpy(), kh, kw, PATCHES_PER_IMAGE, rng)
                for batch in sample_images(source, spec, IMAGES, seed)]
     kernel = whitening_filters(np.concatenate(patches), (kh, kw, channels, filters))
     conv1.kernel.assign(kernel)
