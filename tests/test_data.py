@@ -289,3 +289,30 @@ def test_ten_crops_of_small_images_are_shifted_views():
     np.testing.assert_array_equal(crops[3], padded[6:, 6:])
     np.testing.assert_array_equal(crops[8], padded[6:, 6:][:, ::-1])
     np.testing.assert_array_equal(crops[9], image.numpy()[:, ::-1])
+
+
+def test_resampling_is_the_round_trip_of_an_enlarged_picture():
+    """``random_resample_batch`` as one matrix per axis equals enlarging the
+    image (bilinear) and resizing it back as predict does (to float
+    rounding; the stored enlargement is not rounded to integers), and
+    touches about the share of images it is asked to."""
+    import tensorflow as tf
+
+    from alexnet.data import pipeline as P
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (400, 28, 28, 1)).astype(np.uint8)
+    for size in (35, 56, 112):
+        matrix = P.resample_matrix(28, tf.constant(size)).numpy()
+        assert np.allclose(matrix.sum(axis=1), 1, atol=1e-5)  # a weighted average of pixels
+        enlarged = tf.image.resize(images[:8].astype(np.float32), [size, size], method="bilinear")
+        direct = tf.image.resize(enlarged, [28, 28], method="bilinear", antialias=True).numpy()
+        via_matrix = np.einsum("ij,njkc,lk->nilc", matrix, images[:8].astype(np.float32), matrix)
+        assert np.abs(direct - via_matrix).max() < 1e-3, size
+    out = P.random_resample_batch(tf.constant(images), 0.5).numpy()
+    assert out.dtype == np.uint8 and out.shape == images.shape
+    changed = np.any(out != images, axis=(1, 2, 3)).mean()
+    assert 0.4 < changed < 0.6
+    assert np.array_equal(P.random_resample_batch(tf.constant(images), 0.0).numpy(), images)
+    blurred = out[np.any(out != images, axis=(1, 2, 3))]
+    assert np.abs(np.diff(blurred.astype(float), axis=2)).mean() < np.abs(np.diff(images.astype(float), axis=2)).mean()
