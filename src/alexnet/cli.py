@@ -14,7 +14,7 @@ import sys
 
 from alexnet.cli_reproduce import add_activations, add_filters, add_neighbors, add_reproduce, add_top5
 from alexnet.cli_weights import add_export, add_import_weights
-from alexnet.config import (CONV1_INITS, DEVICES_HELP, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES,
+from alexnet.config import (CONV1_INITS, DEVICES_HELP, FREEZE_PARTS, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES,
                             STRATEGIES, STRATEGY_HELP, Config, Limit)
 from alexnet.errors import UserError, native_stderr_silenced
 from alexnet.variants import ACTIVATIONS, VARIANTS, base_variant
@@ -76,7 +76,7 @@ def add_train(sub):
     p.add_argument("--data", default="fashion_mnist",
                    help="fashion_mnist (default), cifar10, tfds:NAME, or a path: CIFAR-10 archive, "
                         "IDX folder, image folder (train/ val/ or class folders), TFRecord folder")
-    p.add_argument("--variant", default="small", choices=sorted(VARIANTS))
+    p.add_argument("--variant", choices=sorted(VARIANTS), help="default small; with --weights, the source's")
     p.add_argument("--out", help="run directory (default runs/<data>-<variant>)")
     p.add_argument("--epochs", type=_number("epochs"))
     p.add_argument("--batch-size", type=_number("batch_size"))
@@ -96,12 +96,13 @@ def add_train(sub):
                    help="random: conv1 is initialized like every layer and trained; whitened: fixed "
                         "PCA-whitening filters of the training images' patches, not trained (default: "
                         "whitened for small, random for the paper's recipe)")
-    p.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULTS.activation)
+    p.add_argument("--activation", choices=ACTIVATIONS, help=f"default {DEFAULTS.activation}")
     _bool_flag(p, "lrn", "local response normalization after conv1 and conv2 (variant default)")
-    p.add_argument("--overlapping-pooling", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--overlapping-pooling", action=argparse.BooleanOptionalAction,
                    help="3x3 stride-2 pooling (default) or, with --no-overlapping-pooling, 2x2 stride 2")
-    p.add_argument("--dropout", type=_number("dropout"), default=DEFAULTS.dropout)
-    p.add_argument("--image-size", type=_number("image_size"), help="model input (crop) size")
+    p.add_argument("--dropout", type=_number("dropout"), help=f"default {DEFAULTS.dropout}")
+    p.add_argument("--image-size", type=_number("image_size"),
+                   help="model input (crop) size (with --weights: the source's)")
     p.add_argument("--resize", type=_number("resize"),
                    help="shorter side before cropping; 0 keeps images as they are")
     _bool_flag(p, "pca-noise", "the paper's PCA colour noise (default: on for RGB ImageNet-scale data)")
@@ -119,6 +120,21 @@ def add_train(sub):
     p.add_argument("--strategy", default=DEFAULTS.strategy.value, choices=STRATEGIES, help=STRATEGY_HELP)
     p.add_argument("--devices", help=f"{DEVICES_HELP}: logical CPU devices to try the strategies without GPUs, "
                                      "or the GPUs to use")
+    g = p.add_argument_group(
+        "fine-tuning", "Start from a trained AlexNet: its variant, input size, colour mode and preprocessing "
+                       "are kept, its classifier is replaced by one for --data's classes. The first "
+                       "--head-epochs epochs train the new classifier alone (the rest frozen) at --lr, the "
+                       "others every layer outside --freeze at --finetune-lr. Defaults: 10 epochs, batch 32, "
+                       "lr 0.01, cosine.")
+    g.add_argument("--weights", metavar="SOURCE",
+                   help="a .keras file, a run directory or a model written by `alexnet import-weights`")
+    g.add_argument("--head-epochs", type=_number("head_epochs"),
+                   help="epochs that train the new classifier alone (default: 30%% of --epochs, rounded up)")
+    g.add_argument("--freeze", choices=FREEZE_PARTS,
+                   help="what stays frozen after the head epochs: none (default), convs (conv1-conv5), or "
+                        "features (every layer below the classifier: a linear probe on fc7, at --lr)")
+    g.add_argument("--finetune-lr", type=_number("finetune_lr"),
+                   help="learning rate after the head epochs (default --lr / 10)")
     p.set_defaults(run=run_train)
 
 
@@ -126,8 +142,15 @@ def run_train(args):
     from alexnet.config import Config
     from alexnet.training.run import train
 
-    fields = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
-    fields["out"] = fields["out"] or default_run_dir(args.data, args.variant)
+    # Flags left out are None: the config's defaults, or with --weights the source's.
+    fields = {k: v for k, v in vars(args).items() if k not in ("command", "run") and v is not None}
+    if args.weights:
+        stem = os.path.splitext(os.path.basename(os.path.normpath(args.weights)))[0]
+        for name in ("variant", "activation", "lrn", "overlapping_pooling", "dropout"):
+            fields.setdefault(name, None)  # the source's
+        fields["out"] = fields.get("out") or default_run_dir(args.data, stem)
+    else:
+        fields["out"] = fields.get("out") or default_run_dir(args.data, args.variant or DEFAULTS.variant)
     if os.path.exists(fields["out"]) and not os.path.isdir(fields["out"]):
         raise UserError(f"--out must be a folder (the run directory), got the file {fields['out']}.")
     metrics = train(Config(**fields))
