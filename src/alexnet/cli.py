@@ -213,6 +213,50 @@ def run_predict(args):
     return 2 if failures else 0
 
 
+def add_features(sub):
+    p = sub.add_parser("features", help="one layer's output (default fc7) for images, to an .npz file",
+                       description="Writes one row per image (the layer's output, flattened) to OUT.npz with "
+                                   "the file names (`files`), the layer's name (`layer`) and its output shape "
+                                   "(`shape`). Images go through the model's evaluation transform, as for "
+                                   "predict; an unreadable image gets its own error line and exit status 2, "
+                                   "the others are still written.")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("-o", "--out", required=True, help="the .npz file to write")
+    p.add_argument("--layer", default="fc7", help="fc7 (default), fc6, pool5, conv5, ... or predictions")
+    p.add_argument("--batch-size", type=POSITIVE_INT.parse, default=32)
+    p.set_defaults(run=run_features)
+
+
+def run_features(args):
+    from alexnet.errors import log
+    from alexnet.features import extract_features
+
+    if not args.out.endswith(".npz"):
+        raise UserError(f"-o/--out must be an .npz file, got {args.out}.")
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise UserError(f"-o/--out: no such folder {folder}.")
+    count = [0]
+
+    def progress(path, error):
+        count[0] += 1
+        if error is not None:
+            print(f"alexnet: error: {error}", file=sys.stderr, flush=True)
+        elif count[0] % 500 == 0:
+            log(f"{count[0]} images done")
+
+    result = extract_features(args.model, args.images, layer=args.layer, batch_size=args.batch_size,
+                              progress=progress)
+    if len(result.files):
+        result.save(args.out)
+        print(f"wrote {len(result.files)} rows of {result.layer} ({result.features.shape[1]} values, shape "
+              f"{'x'.join(map(str, result.shape))}) to {args.out}")
+    else:
+        print("alexnet: error: no image could be read; nothing written.", file=sys.stderr)
+    return 2 if result.errors else 0
+
+
 def add_summary(sub):
     p = sub.add_parser("summary", help="layers, output shapes, parameters and multiply-adds")
     p.add_argument("--variant", default="paper", choices=sorted(VARIANTS))
@@ -234,7 +278,7 @@ def run_summary(args):
     print(format_summary(model))
 
 
-COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weights, add_export,
+COMMANDS = [add_train, add_evaluate, add_predict, add_features, add_summary, add_import_weights, add_export,
             add_reproduce, add_filters, add_activations, add_neighbors, add_top5]
 
 
