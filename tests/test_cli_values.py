@@ -122,6 +122,16 @@ CASES = [
     (("activations", "{model}", "{file}", "-o", "{tmp}/a.svg"), ["-o/--out", ".png"]),
     (("activations", "{model}", "{file}", "--top", "0"), ["--top", ">= 1"]),
     (("activations", "{model}", "{file}", "--max-maps", "0"), ["--max-maps", ">= 1"]),
+    (train("--weights", "{tmp}/none.keras"), ["--weights", "none.keras"]),
+    (train("--weights", "{model}", "--variant", "owt"), ["--variant owt", "conflicts"]),
+    (train("--weights", "{model}", "--head-epochs", "-1"), ["--head-epochs", ">= 0"]),
+    (train("--weights", "{model}", "--freeze", "all"), ["--freeze", "features"]),
+    (train("--weights", "{model}", "--finetune-lr", "0"), ["--finetune-lr", "> 0"]),
+    (("features", "{tmp}/none.keras", "{file}", "-o", "{tmp}/f.npz"), ["none.keras"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.csv"), ["-o/--out", ".npz"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.npz", "--layer", "fc9"), ["--layer", "fc9"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.npz", "--batch-size", "0"), ["--batch-size", ">= 1"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.npz"), ["plain.txt", "not a JPEG"]),
 ]
 
 
