@@ -53,18 +53,22 @@ def test_grey_source_on_rgb_photos_records_source_and_names_classes(small_run, t
     photos = photo_folder(tmp_path / "photos", "RGB")
     out = tmp_path / "ft"
     assert main(["train", "--data", str(photos), "--weights", str(small_run), "--epochs", "2", "--head-epochs", "1",
-                 "--batch-size", "4", "--max-steps-per-epoch", "2", "--precision", "float32",
+                 "--freeze", "convs", "--batch-size", "4", "--max-steps-per-epoch", "2", "--precision", "float32",
                  "--out", str(out)]) == 0
     written = json.loads((out / "config.json").read_text())
     assert written["weights"] == str(small_run) and written["variant"] == "small"
     assert written["weights_path"] == str(small_run / "model.keras")
     assert written["weights_sha256"] == sha256(small_run / "model.keras")
-    assert (written["head_epochs"], written["freeze"], written["finetune_lr"]) == (1, "none", pytest.approx(0.001))
+    assert (written["head_epochs"], written["freeze"], written["finetune_lr"]) == (1, "convs", pytest.approx(0.001))
     assert json.loads((out / "classes.json").read_text()) == ["cats", "dogs"]
     from alexnet.saved import load_model_file
 
-    model = load_model_file(str(out))
+    model, source = load_model_file(str(out)), load_model_file(str(small_run))
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 2)
+    # --freeze convs: conv2-conv5 never moved (conv1 is the source's fixed whitening); fc6 did in stage 2.
+    for name in ("conv2", "conv5"):
+        np.testing.assert_array_equal(model.get_layer(name).get_weights()[0], source.get_layer(name).get_weights()[0])
+    assert not np.array_equal(model.get_layer("fc6").get_weights()[0], source.get_layer("fc6").get_weights()[0])
     capsys.readouterr()
     assert main(["predict", str(out), str(photos / "dogs"), "--json"]) == 0
     answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -73,33 +77,21 @@ def test_grey_source_on_rgb_photos_records_source_and_names_classes(small_run, t
     assert json.loads(capsys.readouterr().out)["top1_accuracy"] >= 0
 
 
-def test_head_stage_trains_the_classifier_alone_and_freeze_convs_keeps_them(small_run, tmp_path):
-    from alexnet.saved import load_model_file
-
-    source = load_model_file(str(small_run))
-    photos = photo_folder(tmp_path / "photos", "RGB")
-    head = tmp_path / "head"
-    train(Config(data=str(photos), out=str(head), weights=str(small_run), epochs=1, **QUICK))
-    model = load_model_file(str(head))
-    for name in ("conv1", "conv3", "fc6", "fc7"):
-        for a, b in zip(model.get_layer(name).get_weights(), source.get_layer(name).get_weights()):
-            np.testing.assert_array_equal(a, b)  # frozen: not one step moved them
-    convs = tmp_path / "convs"
-    train(Config(data=str(photos), out=str(convs), weights=str(small_run), epochs=2, head_epochs=1,
-                 freeze="convs", **QUICK))
-    model = load_model_file(str(convs))
-    np.testing.assert_array_equal(model.get_layer("conv2").get_weights()[0], source.get_layer("conv2").get_weights()[0])
-    assert not np.array_equal(model.get_layer("fc6").get_weights()[0], source.get_layer("fc6").get_weights()[0])
-
-
 def test_resume_inside_the_second_stage(small_run, tmp_path, monkeypatch):
     photos = photo_folder(tmp_path / "photos", "L", size=(36, 36))
     config = Config(data=str(photos), out=str(tmp_path / "r"), weights=str(small_run), epochs=3, head_epochs=1,
                     schedule="constant", **QUICK)
     saved = ckpt.RunCheckpoint.on_epoch_end
+    from alexnet.saved import load_model_file
+
+    source = load_model_file(str(small_run))
 
     def crash_after_two(self, epoch, logs=None):
         saved(self, epoch, logs)
+        if epoch + 1 == 1:  # the head stage: not one step moved the layers below the classifier
+            for name in ("conv3", "fc6", "fc7"):
+                for a, b in zip(self.model.get_layer(name).get_weights(), source.get_layer(name).get_weights()):
+                    np.testing.assert_array_equal(a, b)
         if epoch + 1 == 2:
             raise KeyboardInterrupt  # as if killed right after epoch 2's checkpoint
 
@@ -164,6 +156,7 @@ def test_bad_sources_one_line_nothing_written(tmp_path, capsys, monkeypatch):
 
     photos = photo_folder(tmp_path / "photos", "RGB", count=2)
     (tmp_path / "notes.keras").write_text("not a model")
+    (tmp_path / "alexnet-owt.pth").write_bytes(b"PK")
     (tmp_path / "empty_run").mkdir()
     other = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)], name="lenet")
     other.save(tmp_path / "lenet.keras")
@@ -171,7 +164,8 @@ def test_bad_sources_one_line_nothing_written(tmp_path, capsys, monkeypatch):
     cases = [("missing.keras", "--weights: no such file or folder: missing.keras"),
              ("notes.keras", "--weights: notes.keras is not a Keras model file"),
              ("empty_run", "--weights: empty_run holds no model.keras"),
-             ("lenet.keras", "is not an AlexNet with its classifier")]
+             ("lenet.keras", "is not an AlexNet with its classifier"),
+             ("alexnet-owt.pth", "make one with `alexnet import-weights torchvision alexnet-owt.pth")]
     before = sorted(os.listdir(tmp_path))
     for source, message in cases:
         assert main(["train", "--data", str(photos), "--weights", source]) == 2

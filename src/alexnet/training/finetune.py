@@ -94,6 +94,11 @@ def read_source(path):
     from alexnet.saved import load_model_file
 
     path = model_file(path)
+    kind = {".pth": "torchvision", ".pt": "torchvision", ".safetensors": "torchvision", ".onnx": "onnx"}.get(
+        os.path.splitext(path)[1].lower())
+    if kind:
+        raise UserError(f"--weights: {path} is a weights file, not a model: make one with `alexnet import-weights "
+                        f"{kind} {path} -o model.keras` and pass model.keras.")
     try:
         model = load_model_file(path)
     except UserError as error:
