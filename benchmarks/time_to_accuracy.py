@@ -12,7 +12,9 @@ the plain saved model on the centre crop as an independent
 ten-crop number), the training compute in TFLOP (the forward pass and the
 gradients the step computes, per training image seen) and its share of the
 bfloat16 and float32 matmul rates TensorFlow reaches in the same process,
-with the CPU model and flags. Writes ``results.json`` and ``results.md`` to
+with the CPU model and flags; and, once every run has ended, how the saved
+model's answers hold up on 1,000 test images enlarged to 56 px (PNG) and
+112 px (RGB JPEG) and given to ``predict`` (``resized_agreement.py``). Writes ``results.json`` and ``results.md`` to
 ``--out``. Not a test.
 """
 
@@ -30,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from main_job import _alexnet_command, run_main_job  # noqa: E402
 from measure import time_steps  # noqa: E402
+from resized_agreement import agreement  # noqa: E402
 from run import machine_description, versions  # noqa: E402
 
 
@@ -98,12 +101,14 @@ def main(argv=None):
     for seed in seeds:
         run_dir = os.path.join(args.out, f"seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}")
         print(f"seed {seed}: {run_dir}", file=sys.stderr, flush=True)
-        row = {"seed": seed, **run_main_job(run_dir, target=args.target, extra_args=["--seed", str(seed), *args.extra])}
+        row = {"seed": seed, "run_dir": run_dir,
+               **run_main_job(run_dir, target=args.target, extra_args=["--seed", str(seed), *args.extra])}
         metrics_path = os.path.join(run_dir, "metrics.json")
         if os.path.isfile(metrics_path):
             with open(metrics_path, encoding="utf-8") as f:
                 metrics = json.load(f)
             row["test_accuracy_ten_crop"] = metrics.get("test_accuracy_ten_crop")
+            row["fit_exit_seconds"] = metrics.get("fit_exit_seconds")  # the pause after training, if any
             row["independent_test_accuracy"] = independent_accuracy(run_dir)
             row["train_tflop"] = training_tflop(run_dir)
             row["train_gflops"] = 1000 * row["train_tflop"] / row["train_seconds"]
@@ -111,6 +116,9 @@ def main(argv=None):
         print(json.dumps(row), file=sys.stderr, flush=True)
     import tensorflow as tf
 
+    for row in rows:  # after the timed runs, in this process
+        if row.get("independent_test_accuracy") is not None:
+            row["resized"] = agreement(row["run_dir"], "test", 1000)
     rates = {"bfloat16": matmul_rate(tf.bfloat16), "float32": matmul_rate(tf.float32)}
     for row in rows:
         for name, rate in rates.items():
@@ -139,15 +147,20 @@ def format_markdown(results):
         f"{results['matmul_gflops']['float32']:.0f} float32; target {100 * results['target']:.0f}% validation",
         "",
         "| seed | wall | epoch at target | wall at target | test (model.keras, centre) | ten-crop | precision | "
-        "TFLOP | share of bf16 / f32 matmul |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "TFLOP | share of bf16 / f32 matmul | fit's exit | resized 56 / 112 px: same answer | "
+        "accuracy 28 / 56 / 112 px |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["runs"]:
         lines.append(
             f"| {r['seed']} | {num(r['wall_s'])} s | {num(r['first_epoch_val_at_target'], '{}')} | "
             f"{num(r['wall_s_to_val_target'])} s | {pct(r.get('independent_test_accuracy'))} | "
             f"{pct(r.get('test_accuracy_ten_crop'))} | {r.get('precision') or '-'} | {num(r.get('train_tflop'), '{:.1f}')} | "
-            f"{pct(r.get('share_of_bfloat16_matmul'))} / {pct(r.get('share_of_float32_matmul'))} |")
+            f"{pct(r.get('share_of_bfloat16_matmul'))} / {pct(r.get('share_of_float32_matmul'))} | "
+            f"{num(r.get('fit_exit_seconds'), '{:.1f} s')} | "
+            + (f"{pct(r['resized']['same_56'])} / {pct(r['resized']['same_112'])} | "
+               f"{pct(r['resized']['accuracy_28'])} / {pct(r['resized']['accuracy_56'])} / "
+               f"{pct(r['resized']['accuracy_112'])} |" if r.get("resized") else "- | - |"))
     for key, label, fmt in (("wall_s", "wall", "{:.0f} s"), ("independent_test_accuracy", "test (centre)", None)):
         mean, sd = mean_sd([r.get(key) for r in results["runs"]])
         if mean is not None:

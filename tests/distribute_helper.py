@@ -135,7 +135,7 @@ def mirrored(result_path, data, out):
                    "kind": type(strategy).__name__}, f)
 
 
-def mirrored_vs_one(result_path, data, out):
+def mirrored_vs_one(result_path, data, out, conv1_init="random"):
     """Trains the small variant for 6 steps of global batch 64 on one device,
     then again with MirroredStrategy over two logical CPU devices (same
     seed, so the same initial weights and data order; dropout and flips off),
@@ -162,8 +162,8 @@ def mirrored_vs_one(result_path, data, out):
     for name, settings in (("one", {}), ("mirrored", dict(strategy="mirrored", devices="cpu:2"))):
         run.train(Config(data=data, out=os.path.join(out, name), variant="small", epochs=1, max_steps_per_epoch=6,
                          batch_size=64, dropout=0.0, flip=False, precision="float32", seed=3, deterministic=True,
-                         learning_rate=0.02, schedule="constant", weight_decay=0.01, conv1_init="random",
-                         **settings))  # conv1 learned too: every variable's update is compared
+                         learning_rate=0.02, schedule="constant", weight_decay=0.01, conv1_init=conv1_init,
+                         **settings))
         runs[name] = dict(seen)
     np.savez(result_path + ".npz", **{f"{name}|{when}|{path}": value for name, r in runs.items()
                                       for when in ("initial", "final") for path, value in r[when].items()})
@@ -265,7 +265,7 @@ if __name__ == "__main__":
     elif command == "mirrored":
         mirrored(result, *sys.argv[3:5])
     elif command == "mirrored-vs-one":
-        mirrored_vs_one(result, *sys.argv[3:5])
+        mirrored_vs_one(result, *sys.argv[3:6])
     elif command == "two-tower-steps":
         two_tower_steps(result)
     elif command == "worker":

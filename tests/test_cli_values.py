@@ -63,6 +63,8 @@ CASES = [
     (train("--image-size", "28", "--resize", "10"), ["--resize", ">= --image-size"]),
     (train("--pad", "-1"), ["--pad", ">= 0"]),
     (train("--pad", "28"), ["--pad", "smaller than the image size (28)"]),
+    (train("--resample", "1.5"), ["--resample", "in [0, 1]", "'1.5'"]),
+    (train("--resample", "half"), ["--resample", "in [0, 1]"]),
     (train("--val-fraction", "1"), ["--val-fraction", "[0, 1)"]),
     (train("--val-fraction", "-0.1"), ["--val-fraction", "[0, 1)"]),
     (train("--precision", "fp16"), ["--precision", "mixed_bfloat16"]),

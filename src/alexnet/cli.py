@@ -109,6 +109,10 @@ def add_train(sub):
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--pad", type=_number("pad"),
                    help="28-32 px data: random shifts of up to N pixels (pad and crop; default 0)")
+    p.add_argument("--resample", type=_number("resample"),
+                   help="28-32 px data: share of training images enlarged (1.25-4x) and brought back as predict "
+                        "does with a picture of another size, so answers survive resizing (default: 0.5 for "
+                        "small, 0 for the paper's recipe)")
     p.add_argument("--val-fraction", type=_number("val_fraction"), default=DEFAULTS.val_fraction,
                    help="held out for validation when the data has no validation split")
     p.add_argument("--strict", action="store_true", help="fail on bad image files instead of skipping them")

@@ -28,13 +28,15 @@ class InputSpec:
     pca: dict | None  # {"eigenvalues": [...], "eigenvectors": [[...]], "std": 0.1}
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    resample: float = 0.0  # small data: share of training images enlarged and brought back (0: off)
 
     @property
     def input_shape(self):
         return (self.crop, self.crop, self.channels)
 
 
-def plan_inputs(source: Source, crop: int, *, resize=None, pad=None, flip=True, pca=None, seed=0) -> InputSpec:
+def plan_inputs(source: Source, crop: int, *, resize=None, pad=None, flip=True, pca=None, resample=None,
+                seed=0) -> InputSpec:
     """Chooses resize, padding and PCA noise for ``source`` at ``crop``
     pixels and measures the statistics they need on the training set."""
     sample = _sample_images(source.train, source, 2000, seed)
@@ -44,6 +46,7 @@ def plan_inputs(source: Source, crop: int, *, resize=None, pad=None, flip=True, 
     if resize and resize < crop:
         raise UserError(f"--resize {resize} is smaller than the crop {crop}: no {crop}x{crop} patch fits.")
     pad = (pad or 0) if at_native_size else 0
+    resample = (resample or 0.0) if at_native_size else 0.0  # ImageNet-scale crops are resampled anyway
     if pad >= crop:
         raise UserError(f"--pad must be smaller than the image size ({crop}), got {pad}.")
     if pca is None:
@@ -56,7 +59,7 @@ def plan_inputs(source: Source, crop: int, *, resize=None, pad=None, flip=True, 
         mean, std = P.channel_stats(source.train.images)
     else:
         mean, std = P.channel_stats(np.concatenate([s.reshape(-1, source.channels) for s in sample]))
-    return InputSpec(crop, resize, source.channels, pad, flip, pca_spec, tuple(mean), tuple(std))
+    return InputSpec(crop, resize, source.channels, pad, flip, pca_spec, tuple(mean), tuple(std), resample)
 
 
 def _sample_images(split: Split, source: Source, count, seed):
@@ -136,6 +139,8 @@ def train_transform(image, label, spec: InputSpec):
     if spec.pad:
         image = P.pad_reflect(image, spec.pad)
     image = P.random_crop(image, spec.crop)
+    if spec.resample:
+        image = P.random_resample_batch(image[None], spec.resample)[0]
     if spec.flip:
         image = P.random_flip(image)
     if spec.pca:
@@ -145,11 +150,13 @@ def train_transform(image, label, spec: InputSpec):
 
 def train_batch_transform(images, labels, spec: InputSpec):
     """:func:`train_transform` for a batch of images at their own size (no
-    resize, no PCA noise): the same shifts and flips, drawn per image, in a
-    few ops per batch instead of per image, which on two cores took about a
-    sixth of the default job's epoch once shifts were on."""
+    resize, no PCA noise): the same shifts, resampling and flips, drawn per
+    image, in a few ops per batch instead of per image, which on two cores
+    took about a sixth of the default job's epoch once shifts were on."""
     if spec.pad:
         images = P.random_shift_batch(images, spec.pad)
+    if spec.resample:
+        images = P.random_resample_batch(images, spec.resample)
     if spec.flip:
         images = P.random_flip_batch(images)
     return tf.cast(images, tf.float32), labels
@@ -213,7 +220,17 @@ def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | 
         batches = shuffled.map(partial(train_transform, spec=spec), num_parallel_calls=P.AUTOTUNE)
         return batches.batch(batch_size, drop_remainder=False).repeat()
 
-    return tf.data.Dataset.from_tensors(0).flat_map(epochs).prefetch(P.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensors(0).flat_map(epochs).prefetch(P.AUTOTUNE)
+    if split.images is not None:
+        # Batches of arrays in memory need no tuning, and tf.data's autotuning
+        # thread, whose wake-ups grow to a minute apart, held up the end of
+        # training while the freed iterator waited for it (BENCHMARKS.md,
+        # "The pause after training"). Without it AUTOTUNE means one call
+        # per core.
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        ds = ds.with_options(options)
+    return ds
 
 
 def eval_dataset(source: Source, split: Split, spec: InputSpec, batch_size: int, ten_crop=False):

@@ -95,6 +95,35 @@ def random_shift_batch(images, pad, seed=None):
     return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), columns, axis=2, batch_dims=1)
 
 
+def resample_matrix(length, size):
+    """The ``length x length`` matrix of one axis's round trip: enlarged to
+    ``size`` pixels (bilinear, as an image editor enlarges) and brought back
+    by :func:`resize_to` (bilinear, antialiased). Both resizes are linear and
+    act on each axis alone, so an image's round trip is ``M @ X @ M.T``:
+    found by resizing the identity, one column per pixel."""
+    identity = tf.eye(length)[:, :, None]  # as an image: rows are the axis, columns the pixels
+    enlarged = tf.image.resize(identity, tf.stack([size, length]), method="bilinear")
+    return tf.image.resize(enlarged, [length, length], method="bilinear", antialias=True)[:, :, 0]
+
+
+def random_resample_batch(images, probability, largest=4.0, seed=None):
+    """Gives each image of an ``(N, H, W, C)`` uint8 batch, with probability
+    ``probability``, the round trip a user's picture makes: enlarged by a
+    factor drawn once per batch between 1.25 and ``largest``, then brought
+    back to its size as ``predict`` does (see :func:`resample_matrix`;
+    unlike a stored enlargement, the enlarged image is not rounded to
+    integers). The round trip blurs away the finest detail, so a model
+    trained with it answers the same for an image and its enlarged copy."""
+    height, width = images.shape[1], images.shape[2]
+    scale = tf.random.uniform([], 1.25, largest, seed=seed)
+    rows = resample_matrix(height, tf.cast(tf.round(scale * height), tf.int32))
+    columns = resample_matrix(width, tf.cast(tf.round(scale * width), tf.int32))
+    back = tf.einsum("ij,njkc,lk->nilc", rows, tf.cast(images, tf.float32), columns)
+    back = tf.cast(tf.clip_by_value(tf.round(back), 0, 255), images.dtype)
+    chosen = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], seed=seed) < probability
+    return tf.where(chosen, back, images)
+
+
 def pad_reflect(image, pad):
     return tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
 

@@ -71,6 +71,10 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.plateau = plateau
         self.monitor = monitor
         self.diverged = None
+        self.ended = None  # time.monotonic() when fit's last epoch ended
+
+    def on_train_end(self, logs=None):
+        self.ended = time.monotonic()
 
     def on_train_begin(self, logs=None):
         # ReduceLROnPlateau resets itself in its own on_train_begin, which

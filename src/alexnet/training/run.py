@@ -18,6 +18,7 @@ import math
 import os
 import random
 import sys
+import time
 
 import keras
 import numpy as np
@@ -32,6 +33,7 @@ from alexnet.model import AlexNet, float32_copy
 from alexnet.saved import split_record
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
+from alexnet.training.lock import RunLock
 from alexnet.training.optim import make_loss, make_optimizer, make_plateau
 from alexnet.training.precision import choose_precision
 from alexnet.training.whitening import whiten_conv1
@@ -61,7 +63,7 @@ def prepare_data(config: Config, channels=None):
             source.skipped += verify_files(split, strict=config.strict, min_size=min_size, label=name)
             checked.append(split)  # test is often the val split itself
     spec = plan_inputs(source, crop, resize=config.resize, pad=config.pad, flip=config.flip,
-                       pca=config.pca_noise, seed=config.seed)
+                       pca=config.pca_noise, resample=config.resample, seed=config.seed)
     return source, spec, record
 
 
@@ -146,7 +148,7 @@ def compile_model(model, optimizer, loss):
 
 
 # What a run directory written before a config field existed did.
-BEFORE_FIELD = {"conv1_init": "random"}
+BEFORE_FIELD = {"conv1_init": "random", "resample": 0.0}
 
 
 def _check_resumable(run_dir, config):
@@ -204,6 +206,11 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     # Every process reads the run state from config.out; a multiworker job's
     # non-chief workers write to a temporary directory instead.
     run_dir = dist.write_dir(config.out)
+    with RunLock(run_dir):  # one writer per run directory
+        return _train_locked(config, dist, run_dir)
+
+
+def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -> dict:
     _check_resumable(config.out, config)
     state = ckpt.load_state(config.out)
     if state and os.path.isfile(os.path.join(config.out, "metrics.json")) and state["epoch"] >= config.epochs:
@@ -220,7 +227,6 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(config.seed)  # after the probes' throwaway models: the same weights either way
 
-    os.makedirs(run_dir, exist_ok=True)  # only once the data loads: a failed start leaves no empty folder
     ckpt.write_atomic(os.path.join(run_dir, "config.json"), json.dumps(
         {**dataclasses.asdict(config), "resolved_precision": precision, "precision_reason": why},
         indent=2, sort_keys=True))
@@ -282,6 +288,10 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
             raise UserError(f"Out of memory while training {spec.crop}x{spec.crop} images in batches of "
                             f"{config.batch_size}: lower --batch-size or --image-size (finished epochs are "
                             "kept; a rerun with the same settings resumes).") from None
+        if saver.ended is not None:
+            # From the last epoch's end to fit's return, where the training
+            # set's iterator is freed (BENCHMARKS.md, "The pause after training").
+            saver.state["fit_exit_seconds"] = round(time.monotonic() - saver.ended, 1)
     if saver.diverged:
         epoch, batch, loss = saver.diverged
         raise UserError(
@@ -323,6 +333,7 @@ def finish(model, config, source, spec, state, precision):
         "best_val_accuracy": state.get("best"),
         "epochs": state["epoch"],
         "train_seconds": round(state["train_seconds"], 1),
+        "fit_exit_seconds": state.get("fit_exit_seconds"),
         "precision": precision,
         "dataset": source.name,
         "variant": config.variant,
