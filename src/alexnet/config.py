@@ -238,7 +238,7 @@ SMALL_RECIPE = dict(
 FINETUNE_RECIPE = dict(
     epochs=10, batch_size=32, optimizer="sgd", learning_rate=0.01, nesterov=True,
     schedule="cosine", weight_decay=5e-4, warmup_epochs=0.0, label_smoothing=0.1, pad=0,
-    conv1_init="random",
+    conv1_init="random", resample=0.0,
 )
 FINETUNE_HEAD_SHARE = 0.3  # default --head-epochs: this share of --epochs, rounded up
 FINETUNE_LR_FACTOR = 0.1  # default --finetune-lr: this times --lr

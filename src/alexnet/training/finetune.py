@@ -40,6 +40,7 @@ from alexnet.errors import UserError, log
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
 from alexnet.training import run as R
+from alexnet.training.lock import RunLock
 from alexnet.training.optim import make_loss, make_optimizer, make_plateau
 from alexnet.variants import VARIANTS
 
@@ -245,6 +246,11 @@ def _check_source_unchanged(run_dir, source: WeightsSource):
 
 def _finetune(config: Config, dist, source_model, source: WeightsSource) -> dict:
     run_dir = dist.write_dir(config.out)
+    with RunLock(run_dir):  # one writer per run directory; a failed start leaves nothing behind
+        return _finetune_locked(config, dist, source_model, source, run_dir)
+
+
+def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, run_dir: str) -> dict:
     R._check_resumable(config.out, config)
     _check_source_unchanged(config.out, source)
     state = ckpt.load_state(config.out)
@@ -264,7 +270,6 @@ def _finetune(config: Config, dist, source_model, source: WeightsSource) -> dict
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(config.seed)
 
-    os.makedirs(run_dir, exist_ok=True)  # only once the source and the data load
     ckpt.write_atomic(os.path.join(run_dir, "config.json"), json.dumps(
         {**dataclasses.asdict(config), "resolved_precision": precision, "precision_reason": why,
          "weights_path": source.path, "weights_sha256": source.sha256, "weights_input_shape": source.input_shape},
