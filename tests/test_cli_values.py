@@ -124,6 +124,16 @@ CASES = [
     (("activations", "{model}", "{file}", "-o", "{tmp}/a.svg"), ["-o/--out", ".png"]),
     (("activations", "{model}", "{file}", "--top", "0"), ["--top", ">= 1"]),
     (("activations", "{model}", "{file}", "--max-maps", "0"), ["--max-maps", ">= 1"]),
+    (train("--weights", "{tmp}/none.keras"), ["--weights", "none.keras"]),
+    (train("--weights", "{model}", "--variant", "owt"), ["--variant owt", "conflicts"]),
+    (train("--weights", "{model}", "--head-epochs", "-1"), ["--head-epochs", ">= 0"]),
+    (train("--weights", "{model}", "--freeze", "all"), ["--freeze", "features"]),
+    (train("--weights", "{model}", "--finetune-lr", "0"), ["--finetune-lr", "> 0"]),
+    (("features", "{tmp}/none.keras", "{file}", "-o", "{tmp}/f.npz"), ["none.keras"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.csv"), ["-o/--out", ".npz"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.npz", "--layer", "fc9"), ["--layer", "fc9"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.npz", "--batch-size", "0"), ["--batch-size", ">= 1"]),
+    (("features", "{model}", "{file}", "-o", "{tmp}/f.npz"), ["plain.txt", "not a JPEG"]),
 ]
 
 
@@ -214,11 +224,17 @@ def test_train_flags_are_the_config_fields_with_its_defaults_and_choices():
     args = vars(parser.parse_args(["train"]))
     fields = {f.name: f.default for f in dataclasses.fields(C.Config)}
     assert set(args) - {"command", "run"} == set(fields)
+    # Network switches left out are None: the config's default, or with
+    # --weights the source's (a value given must match the source).
+    from_source = {"variant", "activation", "overlapping_pooling", "dropout"}
     for name, value in args.items():
-        if name in fields and name != "out":  # out: the CLI derives runs/<data>-<variant>
+        if name in from_source:
+            assert value is None, name
+        elif name in fields and name != "out":  # out: the CLI derives runs/<data>-<variant>
             assert value == fields[name], name
     train = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices["train"]
     choices = {a.dest: tuple(a.choices) for a in train._actions if a.choices}
     assert choices["optimizer"] == C.OPTIMIZERS and choices["schedule"] == C.SCHEDULES
     assert choices["precision"] == C.PRECISIONS and choices["strategy"] == C.STRATEGIES
     assert set(choices["variant"]) == set(C.get_variant.__globals__["VARIANTS"])
+    assert choices["freeze"] == C.FREEZE_PARTS

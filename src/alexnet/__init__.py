@@ -25,6 +25,7 @@ _EXPORTS = {
     "Preprocess": "alexnet.layers",
     "VARIANTS": "alexnet.variants",
     "load_model": "alexnet.saved",
+    "extract_features": "alexnet.features",
     "preprocess_input": "alexnet.applications",
     "decode_predictions": "alexnet.applications",
 }

@@ -14,7 +14,7 @@ import sys
 
 from alexnet.cli_reproduce import add_activations, add_filters, add_neighbors, add_reproduce, add_top5
 from alexnet.cli_weights import add_export, add_import_weights
-from alexnet.config import (CONV1_INITS, DEVICES_HELP, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES,
+from alexnet.config import (CONV1_INITS, DEVICES_HELP, FREEZE_PARTS, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES,
                             STRATEGIES, STRATEGY_HELP, Config, Limit)
 from alexnet.errors import UserError, native_stderr_silenced
 from alexnet.variants import ACTIVATIONS, VARIANTS, base_variant
@@ -76,7 +76,7 @@ def add_train(sub):
     p.add_argument("--data", default="fashion_mnist",
                    help="fashion_mnist (default), cifar10, tfds:NAME, or a path: CIFAR-10 archive, "
                         "IDX folder, image folder (train/ val/ or class folders), TFRecord folder")
-    p.add_argument("--variant", default="small", choices=sorted(VARIANTS))
+    p.add_argument("--variant", choices=sorted(VARIANTS), help="default small; with --weights, the source's")
     p.add_argument("--out", help="run directory (default runs/<data>-<variant>)")
     p.add_argument("--epochs", type=_number("epochs"))
     p.add_argument("--batch-size", type=_number("batch_size"))
@@ -96,12 +96,13 @@ def add_train(sub):
                    help="random: conv1 is initialized like every layer and trained; whitened: fixed "
                         "PCA-whitening filters of the training images' patches, not trained (default: "
                         "whitened for small, random for the paper's recipe)")
-    p.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULTS.activation)
+    p.add_argument("--activation", choices=ACTIVATIONS, help=f"default {DEFAULTS.activation}")
     _bool_flag(p, "lrn", "local response normalization after conv1 and conv2 (variant default)")
-    p.add_argument("--overlapping-pooling", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--overlapping-pooling", action=argparse.BooleanOptionalAction,
                    help="3x3 stride-2 pooling (default) or, with --no-overlapping-pooling, 2x2 stride 2")
-    p.add_argument("--dropout", type=_number("dropout"), default=DEFAULTS.dropout)
-    p.add_argument("--image-size", type=_number("image_size"), help="model input (crop) size")
+    p.add_argument("--dropout", type=_number("dropout"), help=f"default {DEFAULTS.dropout}")
+    p.add_argument("--image-size", type=_number("image_size"),
+                   help="model input (crop) size (with --weights: the source's)")
     p.add_argument("--resize", type=_number("resize"),
                    help="shorter side before cropping; 0 keeps images as they are")
     _bool_flag(p, "pca-noise", "the paper's PCA colour noise (default: on for RGB ImageNet-scale data)")
@@ -123,6 +124,21 @@ def add_train(sub):
     p.add_argument("--strategy", default=DEFAULTS.strategy.value, choices=STRATEGIES, help=STRATEGY_HELP)
     p.add_argument("--devices", help=f"{DEVICES_HELP}: logical CPU devices to try the strategies without GPUs, "
                                      "or the GPUs to use")
+    g = p.add_argument_group(
+        "fine-tuning", "Start from a trained AlexNet: its variant, input size, colour mode and preprocessing "
+                       "are kept, its classifier is replaced by one for --data's classes. The first "
+                       "--head-epochs epochs train the new classifier alone (the rest frozen) at --lr, the "
+                       "others every layer outside --freeze at --finetune-lr. Defaults: 10 epochs, batch 32, "
+                       "lr 0.01, cosine.")
+    g.add_argument("--weights", metavar="SOURCE",
+                   help="a .keras file, a run directory or a model written by `alexnet import-weights`")
+    g.add_argument("--head-epochs", type=_number("head_epochs"),
+                   help="epochs that train the new classifier alone (default: 30%% of --epochs, rounded up)")
+    g.add_argument("--freeze", choices=FREEZE_PARTS,
+                   help="what stays frozen after the head epochs: none (default), convs (conv1-conv5), or "
+                        "features (every layer below the classifier: a linear probe on fc7, at --lr)")
+    g.add_argument("--finetune-lr", type=_number("finetune_lr"),
+                   help="learning rate after the head epochs (default --lr / 10)")
     p.set_defaults(run=run_train)
 
 
@@ -130,8 +146,15 @@ def run_train(args):
     from alexnet.config import Config
     from alexnet.training.run import train
 
-    fields = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
-    fields["out"] = fields["out"] or default_run_dir(args.data, args.variant)
+    # Flags left out are None: the config's defaults, or with --weights the source's.
+    fields = {k: v for k, v in vars(args).items() if k not in ("command", "run") and v is not None}
+    if args.weights:
+        stem = os.path.splitext(os.path.basename(os.path.normpath(args.weights)))[0]
+        for name in ("variant", "activation", "lrn", "overlapping_pooling", "dropout"):
+            fields.setdefault(name, None)  # the source's
+        fields["out"] = fields.get("out") or default_run_dir(args.data, stem)
+    else:
+        fields["out"] = fields.get("out") or default_run_dir(args.data, args.variant or DEFAULTS.variant)
     if os.path.exists(fields["out"]) and not os.path.isdir(fields["out"]):
         raise UserError(f"--out must be a folder (the run directory), got the file {fields['out']}.")
     metrics = train(Config(**fields))
@@ -194,6 +217,48 @@ def run_predict(args):
     return 2 if failures else 0
 
 
+def add_features(sub):
+    p = sub.add_parser("features", help="one layer's output (default fc7) for images, to an .npz file",
+                       description="Writes one row per image (the layer's output, flattened) to OUT.npz with "
+                                   "the file names (`files`), the layer's name (`layer`) and its output shape "
+                                   "(`shape`). Images go through the model's evaluation transform, as for "
+                                   "predict; an unreadable image gets its own error line and exit status 2, "
+                                   "the others are still written.")
+    p.add_argument("model", help="a .keras file or a run directory")
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("-o", "--out", required=True, help="the .npz file to write")
+    p.add_argument("--layer", default="fc7", help="fc7 (default), fc6, pool5, conv5, ... or predictions")
+    p.add_argument("--batch-size", type=POSITIVE_INT.parse, default=32)
+    p.set_defaults(run=run_features)
+
+
+def run_features(args):
+    from alexnet.errors import log
+    from alexnet.features import extract_features
+
+    if not args.out.endswith(".npz"):
+        raise UserError(f"-o/--out must be an .npz file, got {args.out}.")
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise UserError(f"-o/--out: no such folder {folder}.")
+    count = [0]
+
+    def progress(path, error):
+        count[0] += 1
+        if error is not None:
+            print(f"alexnet: error: {error}", file=sys.stderr, flush=True)
+        elif count[0] % 500 == 0:
+            log(f"{count[0]} images done")
+
+    result = extract_features(args.model, args.images, layer=args.layer, batch_size=args.batch_size,
+                              progress=progress)
+    if len(result.files):  # with none read, each image has said why on its own line
+        result.save(args.out)
+        print(f"wrote {len(result.files)} rows of {result.layer} ({result.features.shape[1]} values, shape "
+              f"{'x'.join(map(str, result.shape))}) to {args.out}")
+    return 2 if result.errors else 0
+
+
 def add_summary(sub):
     p = sub.add_parser("summary", help="layers, output shapes, parameters and multiply-adds")
     p.add_argument("--variant", default="paper", choices=sorted(VARIANTS))
@@ -215,7 +280,7 @@ def run_summary(args):
     print(format_summary(model))
 
 
-COMMANDS = [add_train, add_evaluate, add_predict, add_summary, add_import_weights, add_export,
+COMMANDS = [add_train, add_evaluate, add_predict, add_features, add_summary, add_import_weights, add_export,
             add_reproduce, add_filters, add_activations, add_neighbors, add_top5]
 
 

@@ -27,6 +27,9 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # layer; whitened: fixed PCA-whitening filters of the training images'
 # patches (alexnet/training/whitening.py), not trained.
 CONV1_INITS = ("random", "whitened")
+# What stays frozen after the head epochs of a fine-tuning run: nothing,
+# conv1-conv5, or every layer below the classifier (a linear probe on fc7).
+FREEZE_PARTS = ("none", "convs", "features")
 
 
 class Strategy(enum.StrEnum):
@@ -136,6 +139,8 @@ LIMITS = {
     "val_fraction": Limit(float, 0, 1, high_open=True),
     "seed": Limit(int, 0, 2**31 - 1),
     "max_steps_per_epoch": POSITIVE_INT,
+    "head_epochs": Limit(int, 0),
+    "finetune_lr": Limit(float, 0, low_open=True),
 }
 
 
@@ -180,6 +185,14 @@ class Config:
     # two-tower or multiworker; devices "cpu:N" or "gpu:0,gpu:1".
     strategy: Strategy = Strategy.DEFAULT
     devices: str | None = None  # checked and parsed by Devices.parse
+    # Fine-tuning (alexnet.training.finetune): start from the model in
+    # `weights` with a new classifier; the first `head_epochs` epochs train
+    # the classifier alone at learning_rate, the rest every layer outside
+    # `freeze` (one of FREEZE_PARTS) at finetune_lr.
+    weights: str | None = None
+    head_epochs: int | None = None
+    freeze: str | None = None
+    finetune_lr: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -217,12 +230,52 @@ SMALL_RECIPE = dict(
 )
 
 
+# Fine-tuning from --weights, whatever the variant: a few hundred images
+# need few epochs and small batches; the new classifier trains alone first
+# (at learning_rate, so that its random start does not disturb the source's
+# features), then the rest at a tenth of it (FINETUNE_LR_FACTOR).
+# conv1 comes from the source: "random" only means "not whitened" here.
+FINETUNE_RECIPE = dict(
+    epochs=10, batch_size=32, optimizer="sgd", learning_rate=0.01, nesterov=True,
+    schedule="cosine", weight_decay=5e-4, warmup_epochs=0.0, label_smoothing=0.1, pad=0,
+    conv1_init="random", resample=0.0,
+)
+FINETUNE_HEAD_SHARE = 0.3  # default --head-epochs: this share of --epochs, rounded up
+FINETUNE_LR_FACTOR = 0.1  # default --finetune-lr: this times --lr
+
+
 def resolve(config: Config) -> Config:
     """Fills the recipe's defaults and checks every value."""
-    recipe = SMALL_RECIPE if base_variant(config.variant) == "small" else PAPER_RECIPE
+    if config.weights:
+        recipe = FINETUNE_RECIPE
+    else:
+        recipe = SMALL_RECIPE if base_variant(config.variant) == "small" else PAPER_RECIPE
     filled = config.replace(**{k: v for k, v in recipe.items() if getattr(config, k) is None})
+    filled = _fill_finetune(filled)
     _check(filled)
     return filled.replace(strategy=Strategy(filled.strategy))
+
+
+def _fill_finetune(c: Config) -> Config:
+    """The fine-tuning fields' defaults; refuses them without ``weights``."""
+    if not c.weights:
+        given = [name for name in ("head_epochs", "freeze", "finetune_lr") if getattr(c, name) is not None]
+        if given:
+            raise UserError(f"--{given[0].replace('_', '-')} applies to fine-tuning only: add --weights SOURCE.")
+        return c
+    if c.freeze == "features":  # a linear probe: one stage, the classifier alone at --lr
+        for name in ("head_epochs", "finetune_lr"):
+            if getattr(c, name) is not None and not (name == "head_epochs" and c.head_epochs == c.epochs):
+                raise UserError(f"--{name.replace('_', '-')} does not apply with --freeze features: every "
+                                "epoch trains the classifier alone, at --lr.")
+        return c.replace(head_epochs=c.epochs, finetune_lr=c.learning_rate)
+    head = c.head_epochs
+    if head is None and isinstance(c.epochs, int):
+        head = min(c.epochs, math.ceil(FINETUNE_HEAD_SHARE * c.epochs))
+    lr = c.finetune_lr
+    if lr is None and isinstance(c.learning_rate, (int, float)):
+        lr = FINETUNE_LR_FACTOR * c.learning_rate
+    return c.replace(freeze=c.freeze or "none", head_epochs=head, finetune_lr=lr)
 
 
 def _check(c: Config):
@@ -242,6 +295,15 @@ def _check(c: Config):
         value = getattr(c, name)
         if value is not None and not limit.accepts(value):
             fail(name, value, limit.describe())
+    if c.weights:
+        if c.freeze not in FREEZE_PARTS:
+            fail("freeze", c.freeze, f"one of {', '.join(FREEZE_PARTS)}")
+        if c.head_epochs > c.epochs:
+            fail("head_epochs", c.head_epochs, f"at most --epochs ({c.epochs})")
+        if c.conv1_init == "whitened":
+            raise UserError("--conv1-init whitened does not apply with --weights: conv1 comes from the source.")
+        if c.strategy == Strategy.TWO_TOWER:
+            raise UserError("--strategy two-tower does not apply with --weights; use default or mirrored.")
     if c.warmup_epochs > c.epochs:
         fail("warmup_epochs", c.warmup_epochs, f"at most --epochs ({c.epochs})")
     if c.image_size is not None:

@@ -10,6 +10,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from alexnet.data.channels import convert_channels
 from alexnet.data.datasets import eval_dataset
 from alexnet.errors import UserError
 from alexnet.saved import input_spec_for, load_model_file, source_for
@@ -54,8 +55,7 @@ def evaluate(model_path, data=None, *, ten_crop=False, batch_size=128, out=None)
     if classes != source.num_classes:
         raise UserError(f"{model_path} predicts {classes} classes but {source.name} has {source.num_classes}.")
     spec = input_spec_for(model, model_path, source)
-    if spec.channels != source.channels:
-        raise UserError(f"{model_path} takes {spec.channels}-channel images but {source.name} has {source.channels}.")
+    convert_channels(source, spec.channels)  # e.g. a grey model fine-tuned on an RGB folder
     dataset = eval_dataset(source, source.test, spec, max(1, batch_size // 10) if ten_crop else batch_size, ten_crop)
     probs, labels = predict_probabilities(model, dataset, ten_crop)
     if len(labels) == 0:

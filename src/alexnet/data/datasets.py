@@ -166,7 +166,9 @@ def eval_transform(image, label, spec: InputSpec):
     """The centre crop of one evaluation image."""
     if spec.resize:
         image = P.resize_shorter_side(image, spec.resize)
-    return tf.cast(P.center_crop(image, spec.crop), tf.float32), label
+    # The static size: owt's adaptive pooling needs it to choose its bins.
+    crop = tf.ensure_shape(P.center_crop(image, spec.crop), [spec.crop, spec.crop, None])
+    return tf.cast(crop, tf.float32), label
 
 
 def ten_crop_transform(image, label, spec: InputSpec):

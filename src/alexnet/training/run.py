@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from alexnet.config import Config, Strategy, resolve
+from alexnet.data.channels import convert_channels
 from alexnet.data.datasets import InputSpec, eval_dataset, plan_inputs, train_dataset, verify_files
 from alexnet.data.sources import Source, load_source
 from alexnet.errors import UserError, log
@@ -39,8 +40,12 @@ from alexnet.training.whitening import whiten_conv1
 from alexnet.variants import base_variant, get_variant
 
 
-def prepare_data(config: Config):
+def prepare_data(config: Config, channels=None):
+    """The run's data, its input spec and split record; ``channels`` (a
+    fine-tuned model's) converts the images to that colour mode."""
     source = load_source(config.data, val_fraction=config.val_fraction, seed=config.seed)
+    if channels is not None:
+        convert_channels(source, channels)
     record = split_record(config.data, config.val_fraction, config.seed, source)  # before bad files are dropped
     spec_variant = get_variant(config.variant)
     crop = config.image_size
@@ -165,6 +170,10 @@ def _check_resumable(run_dir, config):
 
 
 def train(config: Config) -> dict:
+    if config.weights:  # fine-tuning: the network comes from the source model
+        from alexnet.training.finetune import finetune
+
+        return finetune(config)
     config = resolve(config)
     with _callers_state_kept():
         dist = distribute.setup(config)  # devices and strategy: before any other TensorFlow work
