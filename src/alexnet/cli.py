@@ -126,6 +126,10 @@ def run_train(args):
     from alexnet.config import Config
     from alexnet.training.run import train
 
+    if args.strategy != "default":
+        from alexnet.backend import require_tensorflow
+
+        require_tensorflow(f"--strategy {args.strategy}")
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
     fields["out"] = fields["out"] or default_run_dir(args.data, args.variant)
     if os.path.exists(fields["out"]) and not os.path.isdir(fields["out"]):
