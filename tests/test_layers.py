@@ -453,6 +453,22 @@ def test_adaptive_average_pooling_overlapping_bins_differ_from_plain_pooling():
     assert not np.allclose(got, plain, atol=1e-3)
 
 
+@tensorflow_only
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_adaptive_average_pooling_rounds_as_tensorflows_reduce_mean(dtype):
+    """Under TensorFlow the layer gives, bit for bit, what it gave when it
+    called tf.reduce_mean itself, in every precision."""
+    import tensorflow as tf
+
+    x = tf.cast(np.random.default_rng(5).normal(0, 20, (4, 13, 13, 32)).astype(np.float32), dtype)
+    got = AdaptiveAveragePooling2D(6, dtype=dtype)(x)
+    bins = AdaptiveAveragePooling2D._bins(13, 6)
+    expected = tf.stack([tf.stack([tf.reduce_mean(x[:, r0:r1, c0:c1, :], axis=[1, 2]) for c0, c1 in bins], axis=1)
+                         for r0, r1 in bins], axis=1)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(to_numpy(ops.cast(got, "float32")), to_numpy(ops.cast(expected, "float32")))
+
+
 @pytest.mark.parametrize("in_size,out_size", [(13, 6), (7, 3), (12, 6), (6, 6)])
 def test_adaptive_average_pooling_matches_torch(in_size, out_size):
     torch = import_torch()

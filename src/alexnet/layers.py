@@ -244,10 +244,7 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
             return ops.average_pool(inputs, pool, pool, "valid", data_format="channels_last")
         rows = []
         for r0, r1 in self._bins(height, out_h):
-            cells = [
-                ops.mean(inputs[:, r0:r1, c0:c1, :], axis=(1, 2))
-                for c0, c1 in self._bins(width, out_w)
-            ]
+            cells = [_cell_mean(inputs[:, r0:r1, c0:c1, :]) for c0, c1 in self._bins(width, out_w)]
             rows.append(ops.stack(cells, axis=1))
         return ops.stack(rows, axis=1)
 
@@ -258,6 +255,18 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         config = super().get_config()
         config.update(output_size=list(self.output_size))
         return config
+
+
+def _cell_mean(cell):
+    """The mean over rows and columns of ``cell`` (N, h, w, C), rounded as
+    ``tf.nn.avg_pool``'s neighbour ``tf.reduce_mean`` rounds it, so that the
+    numbers under TensorFlow stay what they were when this layer called it:
+    ``keras.ops.mean`` computes half precision in float32, which
+    ``tf.reduce_mean`` does for bfloat16 but not for float16 (there it is the
+    float16 sum divided by the count)."""
+    if keras.backend.standardize_dtype(cell.dtype) == "float16":
+        return ops.sum(cell, axis=(1, 2)) / (cell.shape[1] * cell.shape[2])
+    return ops.mean(cell, axis=(1, 2))
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
