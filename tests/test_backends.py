@@ -73,13 +73,18 @@ def test_a_keras_file_saved_under_any_backend_loads_under_the_others(tmp_path):
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_tensorflow_only_features_refuse_another_backend(backend, tmp_path):
+def test_core_needs_no_tensorflow_and_tensorflow_only_features_refuse_another_backend(backend, tmp_path):
     pytest.importorskip(backend)
     code = """if True:
         import contextlib, io, os, sys
+        import numpy as np
+        import alexnet
+        model = alexnet.AlexNet(variant="small", input_shape=(28, 28, 1), classes=10)
+        model(np.zeros((1, 28, 28, 1), np.float32))
+        print("tensorflow imported:", "tensorflow" in sys.modules)
+
         from alexnet.cli import main
         from alexnet.errors import UserError
-        import alexnet
 
         def refused(call):
             try:
@@ -96,7 +101,6 @@ def test_tensorflow_only_features_refuse_another_backend(backend, tmp_path):
             TwoTowerAlexNet(classes=10)
 
         from alexnet.export import export
-        model = alexnet.AlexNet(variant="small", classes=10)
         out = sys.argv[1]
         for message in (refused(compat_v1), refused(two_towers),
                         refused(lambda: export(model, os.path.join(out, "saved"), "saved_model")),
@@ -111,7 +115,8 @@ def test_tensorflow_only_features_refuse_another_backend(backend, tmp_path):
     """
     result = run_under(backend, "-c", code, str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.strip().splitlines()
+    first, *lines = result.stdout.strip().splitlines()
+    assert first == "tensorflow imported: False"  # by import alexnet, building and running a model
     assert len(lines) == 8, lines
     for line, feature in zip(lines, ("alexnet.compat.v1", "two-tower", "SavedModel", "TFLite")):
         assert feature in line and "needs TensorFlow" in line and backend in line, line
