@@ -126,23 +126,6 @@ def test_resuming_may_change_devices_but_not_to_or_from_two_tower(tmp_path):
 
 # ---------------------------------------------------------------- towers --
 
-def test_lrn_groups_keep_windows_within_each_group():
-    import tensorflow as tf
-
-    from alexnet.layers import LocalResponseNormalization as LRN
-
-    x = tf.random.stateless_normal((2, 3, 3, 16), seed=(1, 2)) * 10
-    halves = tf.split(x, 2, axis=-1)
-    for implementation in LRN.IMPLEMENTATIONS:
-        grouped = LRN(groups=2, implementation=implementation)(x)
-        expected = tf.concat([LRN(implementation=implementation)(h) for h in halves], axis=-1)
-        np.testing.assert_allclose(grouped.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
-    assert "groups" not in LRN().get_config()  # default configs are unchanged
-    assert LRN.from_config(LRN(groups=2).get_config()).groups == 2
-    with pytest.raises(ValueError, match="does not divide"):
-        LRN(groups=3)(x)
-
-
 def test_two_tower_weights_move_to_and_from_the_paper_model(tmp_path):
     import keras
 

@@ -1,6 +1,11 @@
 """The custom layers against independent references: NumPy loops written from
-the formulas, TensorFlow's own ops, Keras' grouped Conv2D and (if importable)
-PyTorch."""
+the formulas, TensorFlow's own LRN op (its outputs stored in
+lrn_tensorflow.npz, checked against the op itself under TensorFlow), Keras'
+grouped Conv2D and (if importable) PyTorch.
+
+Runs under every Keras backend (``KERAS_BACKEND=jax python -m pytest
+tests/test_layers.py``); the few tests of TensorFlow's own machinery skip
+elsewhere."""
 
 import math
 import os
@@ -10,8 +15,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
+import lrn_tensorflow
 from alexnet import AlexNet
 from alexnet.layers import (
     AdaptiveAveragePooling2D,
@@ -19,6 +25,37 @@ from alexnet.layers import (
     LocalResponseNormalization,
     Preprocess,
 )
+
+
+BACKEND = keras.backend.backend()
+tensorflow_only = pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's own ops")
+to_numpy = ops.convert_to_numpy
+big_input = lrn_tensorflow.big_input
+
+
+def backend_gradient(fn, x, upstream):
+    """The gradient of ``sum(fn(x) * upstream)`` with respect to ``x``, by
+    the running backend's own automatic differentiation."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(fn(x) * upstream)
+        return tape.gradient(loss, x).numpy()
+    if BACKEND == "jax":
+        import jax
+
+        _, pullback = jax.vjp(fn, jax.numpy.asarray(x))
+        return np.asarray(pullback(jax.numpy.asarray(upstream))[0])
+    if BACKEND == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        fn(x).backward(torch.tensor(upstream))
+        return x.grad.numpy()
+    pytest.skip(f"no gradient helper for backend {BACKEND}")
 
 
 def import_torch():
@@ -65,38 +102,30 @@ def window_reference(a, size, alpha, beta, k):
     return out
 
 
-def big_input(shape, seed=0, scale=30.0):
-    """Large values, so that alpha * sum(a^2) is comparable to the bias."""
-    return np.random.default_rng(seed).normal(0.0, scale, shape).astype(np.float32)
-
-
-LRN_PARAMS = [
-    # (depth_radius, bias, alpha, beta)
-    (0, 1.0, 1e-3, 0.5),
-    (1, 2.5, 1e-3, 1.0),
-    (3, 1.0, 1e-3, 0.75),
-    (2, 2.0, 1e-4, 0.75),  # the paper's k=2, n=5, alpha=1e-4, beta=0.75
-    (2, 2.5, 1e-3, 0.5),
-    (6, 1.0, 1e-3, 1.0),  # window wider than the 7 channels: every channel cut
-]
-
-
-@pytest.mark.parametrize("implementation", ["matmul", "tf"])
-@pytest.mark.parametrize("radius,bias,alpha,beta", LRN_PARAMS)
-def test_lrn_matches_paper_formula_and_tf_op(implementation, radius, bias, alpha, beta):
-    x = big_input((2, 3, 4, 7), seed=radius)
-    layer = LocalResponseNormalization(radius, bias, alpha, beta, implementation=implementation)
-    got = layer(x).numpy()
+@pytest.mark.parametrize("case", range(len(lrn_tensorflow.FORWARD)))
+def test_lrn_matches_paper_formula_and_tf_op(case):
+    radius, bias, alpha, beta = lrn_tensorflow.FORWARD[case]
+    x = lrn_tensorflow.forward_input(radius)
+    layer = LocalResponseNormalization(radius, bias, alpha, beta)
+    got = to_numpy(layer(x))
     expected = lrn_reference(x, radius, bias, alpha, beta)
-    tf_op = tf.nn.local_response_normalization(
-        x, depth_radius=radius, bias=bias, alpha=alpha, beta=beta
-    ).numpy()
     assert got.shape == x.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-6)
-    np.testing.assert_allclose(got, tf_op, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(got, TF_LRN[f"forward{case}"], rtol=2e-5, atol=1e-6)
     # The normalization really acts (not just a division by bias ** beta).
     plain = x / bias**beta
     assert np.max(np.abs(got - plain) / (np.abs(plain) + 1e-6)) > 0.2
+
+
+TF_LRN = lrn_tensorflow.load()
+
+
+@tensorflow_only
+def test_lrn_fixture_is_what_tensorflows_op_computes():
+    now = lrn_tensorflow.compute()
+    assert sorted(now) == sorted(TF_LRN)
+    for key, value in now.items():
+        np.testing.assert_allclose(TF_LRN[key], value, rtol=1e-5, atol=1e-6, err_msg=key)
 
 
 def test_lrn_border_channels_use_cut_windows():
@@ -105,7 +134,7 @@ def test_lrn_border_channels_use_cut_windows():
     x = np.zeros((1, 1, 1, 8), np.float32)
     x[..., 0] = 100.0
     x[..., 1:] = 1.0
-    y = LocalResponseNormalization(2, 2.0, 1e-3, 1.0)(x).numpy()[0, 0, 0]
+    y = to_numpy(LocalResponseNormalization(2, 2.0, 1e-3, 1.0)(x))[0, 0, 0]
     np.testing.assert_allclose(y[0], 100.0 / (2.0 + 1e-3 * (100.0**2 + 1 + 1)), rtol=1e-6)
     np.testing.assert_allclose(y[1], 1.0 / (2.0 + 1e-3 * (100.0**2 + 3)), rtol=1e-6)
     np.testing.assert_allclose(y[2], 1.0 / (2.0 + 1e-3 * (100.0**2 + 4)), rtol=1e-6)
@@ -113,30 +142,24 @@ def test_lrn_border_channels_use_cut_windows():
     np.testing.assert_allclose(y[7], 1.0 / (2.0 + 1e-3 * 3), rtol=1e-6)
 
 
-@pytest.mark.parametrize("radius,bias,alpha,beta", [(2, 2.0, 1e-4, 0.75), (1, 2.5, 1e-3, 1.0), (3, 1.0, 1e-3, 0.5)])
-def test_lrn_matmul_gradients_match_tf_op(radius, bias, alpha, beta):
-    x = tf.constant(big_input((2, 3, 3, 9), seed=5))
-    upstream = tf.constant(np.random.default_rng(6).normal(size=(2, 3, 3, 9)).astype(np.float32))
-    layer = LocalResponseNormalization(radius, bias, alpha, beta, implementation="matmul")
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(x)
-        ours = tf.reduce_sum(layer(x) * upstream)
-        theirs = tf.reduce_sum(
-            tf.nn.local_response_normalization(x, radius, bias, alpha, beta) * upstream
-        )
-    g_ours = tape.gradient(ours, x).numpy()
-    g_theirs = tape.gradient(theirs, x).numpy()
-    assert np.abs(g_theirs).max() > 0
-    np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-4, atol=1e-6 * np.abs(g_theirs).max())
+@pytest.mark.parametrize("case", range(len(lrn_tensorflow.GRADIENT)))
+def test_lrn_gradients_match_tf_op(case):
+    radius, bias, alpha, beta = lrn_tensorflow.GRADIENT[case]
+    x, upstream = lrn_tensorflow.gradient_inputs()
+    layer = LocalResponseNormalization(radius, bias, alpha, beta)
+    ours = backend_gradient(layer, x, upstream)
+    theirs = TF_LRN[f"gradient{case}"]
+    assert np.abs(theirs).max() > 0
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6 * np.abs(theirs).max())
 
 
 def test_lrn_works_with_unknown_batch_and_spatial_size():
-    layer = LocalResponseNormalization(2, 2.0, 1e-3, 0.75)
-    fn = tf.function(layer, input_signature=[tf.TensorSpec([None, None, None, 6], tf.float32)])
+    inputs = keras.Input((None, None, 6))
+    model = keras.Model(inputs, LocalResponseNormalization(2, 2.0, 1e-3, 0.75)(inputs))
     for shape in [(1, 2, 5, 6), (3, 4, 1, 6)]:
         x = big_input(shape, seed=len(shape))
         np.testing.assert_allclose(
-            fn(x).numpy(), lrn_reference(x, 2, 2.0, 1e-3, 0.75), rtol=2e-5, atol=1e-6
+            model.predict(x, verbose=0), lrn_reference(x, 2, 2.0, 1e-3, 0.75), rtol=2e-5, atol=1e-6
         )
 
 
@@ -147,7 +170,7 @@ def test_lrn_from_caffe_converts_alpha_and_size():
     assert layer.bias == 1.0 and layer.beta == 0.75
     x = big_input((2, 2, 3, 10), seed=1, scale=100.0)
     np.testing.assert_allclose(
-        layer(x).numpy(), window_reference(x, 5, 1e-4, 0.75, 1.0), rtol=2e-5, atol=1e-6
+        to_numpy(layer(x)), window_reference(x, 5, 1e-4, 0.75, 1.0), rtol=2e-5, atol=1e-6
     )
 
 
@@ -158,7 +181,7 @@ def test_lrn_window_convention_matches_numpy(factory, size, alpha, beta, k):
     assert layer.depth_radius == (size - 1) // 2
     assert layer.alpha == pytest.approx(alpha / size)
     x = big_input((1, 2, 3, 8), seed=size)
-    got = layer(x).numpy()
+    got = to_numpy(layer(x))
     expected = window_reference(x, size, alpha, beta, k)
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-6)
     # Copying alpha across without dividing by the size would be wrong.
@@ -174,7 +197,7 @@ def test_lrn_from_torch_matches_torch(size, alpha, beta, k):
     expected = torch.nn.LocalResponseNorm(size, alpha, beta, k)(
         torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
     ).numpy().transpose(0, 2, 3, 1)
-    got = LocalResponseNormalization.from_torch(size, alpha, beta, k)(x).numpy()
+    got = to_numpy(LocalResponseNormalization.from_torch(size, alpha, beta, k)(x))
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
@@ -190,24 +213,21 @@ EXERCISE_FIRST_SAMPLE = [[[0, 0.2, 0.4], [0.06, 0.08, 0.1]],
                          [[0.04026846, 0.04697987, 0.05369128], [0.02980132, 0.03311258, 0.03642384]]]
 
 
-@pytest.mark.parametrize("implementation", ["matmul", "tf"])
-def test_lrn_reproduces_the_exercise_with_bias_zero(implementation):
-    x = np.arange(60).reshape([5, 2, 2, 3])  # integers, as in the exercise
-    layer = LocalResponseNormalization(depth_radius=2, bias=0, alpha=1, beta=1, implementation=implementation)
-    out = layer(x).numpy()
+def test_lrn_reproduces_the_exercise_with_bias_zero():
+    x = lrn_tensorflow.exercise_input()  # integers, as in the exercise
+    layer = LocalResponseNormalization(depth_radius=2, bias=0, alpha=1, beta=1)
+    out = to_numpy(layer(x))
+    assert out.dtype == np.float32
     np.testing.assert_allclose(out[0], EXERCISE_FIRST_SAMPLE, atol=1e-6)
-    op = tf.nn.local_response_normalization(x.astype(np.float32), depth_radius=2, bias=0.0, alpha=1.0, beta=1.0)
-    np.testing.assert_allclose(out, op.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out, TF_LRN["exercise"], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(out, lrn_reference(x.astype(np.float64), 2, 0.0, 1.0, 1.0), rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("implementation", ["matmul", "tf"])
-def test_lrn_bias_zero_on_an_all_zero_window_is_nan_as_in_tensorflow(implementation):
-    x = np.zeros((1, 1, 2, 3), np.float32)
-    x[0, 0, 1] = [1.0, 2.0, 3.0]
-    layer = LocalResponseNormalization(depth_radius=2, bias=0.0, alpha=1.0, beta=1.0, implementation=implementation)
-    out = layer(x).numpy()
-    op = tf.nn.local_response_normalization(x, depth_radius=2, bias=0.0, alpha=1.0, beta=1.0).numpy()
+def test_lrn_bias_zero_on_an_all_zero_window_is_nan_as_in_tensorflow():
+    x = lrn_tensorflow.all_zero_window_input()
+    layer = LocalResponseNormalization(depth_radius=2, bias=0.0, alpha=1.0, beta=1.0)
+    out = to_numpy(layer(x))
+    op = TF_LRN["all_zero_window"]
     assert np.isnan(out[0, 0, 0]).all() and np.isnan(op[0, 0, 0]).all()  # 0 / 0
     np.testing.assert_allclose(out[0, 0, 1], op[0, 0, 1], rtol=1e-6)
 
@@ -221,7 +241,6 @@ def test_lrn_bias_zero_on_an_all_zero_window_is_nan_as_in_tensorflow(implementat
         (dict(bias=-2.5), "-2.5"),
         (dict(alpha=-0.001), "-0.001"),
         (dict(beta=-0.75), "-0.75"),
-        (dict(implementation="cudnn"), "cudnn"),
     ],
 )
 def test_lrn_bad_arguments_raise_with_value(kwargs, shown):
@@ -231,38 +250,63 @@ def test_lrn_bad_arguments_raise_with_value(kwargs, shown):
 
 
 def test_lrn_config_round_trip():
-    layer = LocalResponseNormalization(3, 2.5, 1e-3, 0.5, implementation="tf", name="norm")
+    layer = LocalResponseNormalization(3, 2.5, 1e-3, 0.5, name="norm")
     config = layer.get_config()
+    assert "implementation" not in config
     clone = LocalResponseNormalization.from_config(config)
     assert clone.get_config() == config
-    assert (clone.depth_radius, clone.bias, clone.alpha, clone.beta, clone.implementation) == (
-        3, 2.5, 1e-3, 0.5, "tf")
+    assert (clone.depth_radius, clone.bias, clone.alpha, clone.beta) == (3, 2.5, 1e-3, 0.5)
     assert clone.name == "norm"
     x = big_input((1, 2, 2, 8), seed=4)
-    np.testing.assert_array_equal(clone(x).numpy(), layer(x).numpy())
+    np.testing.assert_array_equal(to_numpy(clone(x)), to_numpy(layer(x)))
     # Also through Keras' registered serialization (safe mode).
     again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert isinstance(again, LocalResponseNormalization)
-    np.testing.assert_array_equal(again(x).numpy(), layer(x).numpy())
+    np.testing.assert_array_equal(to_numpy(again(x)), to_numpy(layer(x)))
 
 
 @pytest.mark.parametrize("implementation", ["matmul", "tf"])
+def test_lrn_config_from_before_implementation_was_removed_still_loads(implementation):
+    layer = LocalResponseNormalization(3, 2.5, 1e-3, 0.5, name="norm")
+    config = {**layer.get_config(), "implementation": implementation}
+    serialized = {**keras.saving.serialize_keras_object(layer), "config": config}
+    for clone in (LocalResponseNormalization.from_config(config),
+                  keras.saving.deserialize_keras_object(serialized)):
+        assert "implementation" not in clone.get_config()
+        x = big_input((1, 2, 2, 8), seed=4)
+        np.testing.assert_array_equal(to_numpy(clone(x)), to_numpy(layer(x)))
+    with pytest.raises(ValueError, match="implementation"):  # the argument itself is gone
+        LocalResponseNormalization(implementation=implementation)
+
+
 @pytest.mark.parametrize(
     "policy,rtol",
     [("float16", 5e-3), ("mixed_float16", 5e-3), ("bfloat16", 2e-2), ("mixed_bfloat16", 2e-2)],
 )
-def test_lrn_mixed_precision(implementation, policy, rtol):
-    layer = LocalResponseNormalization(2, 2.0, 1e-3, 0.75, implementation=implementation, dtype=policy)
-    x = tf.cast(big_input((2, 3, 3, 12), seed=8, scale=10.0), layer.compute_dtype)
+def test_lrn_mixed_precision(policy, rtol):
+    layer = LocalResponseNormalization(2, 2.0, 1e-3, 0.75, dtype=policy)
+    x = ops.cast(big_input((2, 3, 3, 12), seed=8, scale=10.0), layer.compute_dtype)
     y = layer(x)
-    assert x.dtype == tf.as_dtype(layer.compute_dtype)
-    assert y.dtype == x.dtype
+    assert keras.backend.standardize_dtype(x.dtype) == layer.compute_dtype
+    assert keras.backend.standardize_dtype(y.dtype) == layer.compute_dtype
     # Reference in float32 on the same (rounded) input values.
-    x32 = tf.cast(x, tf.float32).numpy()
+    x32 = to_numpy(ops.cast(x, "float32"))
     reference = lrn_reference(x32, 2, 2.0, 1e-3, 0.75)
-    got = tf.cast(y, tf.float32).numpy()
+    got = to_numpy(ops.cast(y, "float32"))
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, reference, rtol=rtol, atol=rtol * np.abs(reference).max())
+
+
+def test_lrn_groups_keep_windows_within_each_group():
+    x = big_input((2, 3, 3, 16), seed=9, scale=10.0)
+    grouped = to_numpy(LocalResponseNormalization(groups=2)(x))
+    halves = [to_numpy(LocalResponseNormalization()(half)) for half in (x[..., :8], x[..., 8:])]
+    np.testing.assert_allclose(grouped, np.concatenate(halves, axis=-1), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(grouped, to_numpy(LocalResponseNormalization()(x)), rtol=1e-4)
+    assert "groups" not in LocalResponseNormalization().get_config()  # default configs are unchanged
+    assert LocalResponseNormalization.from_config(LocalResponseNormalization(groups=2).get_config()).groups == 2
+    with pytest.raises(ValueError, match="does not divide"):
+        LocalResponseNormalization(groups=3)(x)
 
 
 # ---------------------------------------------------------------------------
@@ -278,12 +322,20 @@ def paper_features():
     rng = np.random.default_rng(0)
     for name in ("conv2", "conv4", "conv5"):
         layer = model.get_layer(name)
-        layer.kernel.assign(rng.normal(0, 0.05, layer.kernel.shape).astype(np.float32))
-        layer.bias.assign(rng.normal(0, 0.5, layer.bias.shape).astype(np.float32))
+        layer.kernel.assign(rng.normal(0, 0.05, tuple(layer.kernel.shape)).astype(np.float32))
+        layer.bias.assign(rng.normal(0, 0.5, tuple(layer.bias.shape)).astype(np.float32))
     return model
 
 
-def two_towers(x, kernel, bias, padding):
+def conv_same(x, kernel, bias):
+    """A stride-1 "same" convolution in NumPy (float64): x (N, H, W, C), kernel (k, k, C, F)."""
+    k = kernel.shape[0]
+    padded = np.pad(x.astype(np.float64), ((0, 0), (k // 2, k // 2), (k // 2, k // 2), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))  # N, H, W, C, k, k
+    return np.einsum("nhwcij,ijcf->nhwf", windows, kernel.astype(np.float64)) + bias
+
+
+def two_towers(x, kernel, bias):
     """The paper's two GPUs: each sees half the channels and owns half the kernels."""
     half_in = x.shape[-1] // 2
     half_out = kernel.shape[-1] // 2
@@ -291,9 +343,8 @@ def two_towers(x, kernel, bias, padding):
     for t in range(2):
         xs = x[..., t * half_in : (t + 1) * half_in]
         ks = kernel[..., t * half_out : (t + 1) * half_out]
-        y = tf.nn.conv2d(xs, ks, strides=1, padding=padding.upper()) + bias[t * half_out : (t + 1) * half_out]
-        outs.append(tf.nn.relu(y))
-    return tf.concat(outs, axis=-1).numpy()
+        outs.append(np.maximum(conv_same(xs, ks, bias[t * half_out : (t + 1) * half_out]), 0))
+    return np.concatenate(outs, axis=-1)
 
 
 @pytest.mark.parametrize("name,channels_in,channels_out,kernel", [
@@ -303,30 +354,31 @@ def test_paper_grouped_convs_equal_two_towers_and_keras_groups(paper_features, n
     assert isinstance(layer, GroupedConv2D) and layer.groups == 2
     assert layer.kernel.shape == (kernel, kernel, channels_in // 2, channels_out)
     x = np.random.default_rng(1).normal(0, 1, (2, 7, 6, channels_in)).astype(np.float32)
-    got = layer(x).numpy()
-    w, b = layer.kernel.numpy(), layer.bias.numpy()
-    expected = two_towers(x, w, b, layer.padding)
+    got = to_numpy(layer(x))
+    w, b = to_numpy(layer.kernel), to_numpy(layer.bias)
+    assert layer.padding == "same"
+    expected = two_towers(x, w, b)
     assert got.shape == (2, 7, 6, channels_out)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
     keras_conv = keras.layers.Conv2D(channels_out, kernel, padding=layer.padding, groups=2, activation="relu")
     keras_conv.build(x.shape)
     keras_conv.set_weights([w, b])
-    np.testing.assert_allclose(got, keras_conv(x).numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, to_numpy(keras_conv(x)), rtol=1e-4, atol=1e-4)
 
     # A full (ungrouped) convolution would give something else.
     dense_kernel = np.concatenate([w, w], axis=2)
-    full = tf.nn.relu(tf.nn.conv2d(x, dense_kernel, 1, "SAME") + b).numpy()
+    full = np.maximum(conv_same(x, dense_kernel, b), 0)
     assert not np.allclose(got, full, atol=1e-2)
 
 
 def test_grouped_conv_towers_do_not_mix():
     layer = GroupedConv2D(8, 3, padding="same", groups=2, bias_initializer="random_normal")
     x = np.random.default_rng(2).normal(size=(1, 5, 5, 6)).astype(np.float32)
-    y = layer(x).numpy()
+    y = to_numpy(layer(x))
     x2 = x.copy()
     x2[..., 3:] += 5.0  # change only tower 2's input
-    y2 = layer(x2).numpy()
+    y2 = to_numpy(layer(x2))
     np.testing.assert_array_equal(y[..., :4], y2[..., :4])
     assert not np.allclose(y[..., 4:], y2[..., 4:])
 
@@ -347,11 +399,11 @@ def test_paper_grouped_layers_are_single_whole_layers(paper_features):
 def test_grouped_conv_groups_one_equals_conv2d_and_config_round_trip():
     x = np.random.default_rng(3).normal(size=(2, 6, 6, 4)).astype(np.float32)
     layer = GroupedConv2D(6, 3, strides=2, padding="valid", groups=1, activation="tanh")
-    y = layer(x).numpy()
+    y = to_numpy(layer(x))
     ref = keras.layers.Conv2D(6, 3, strides=2, padding="valid", activation="tanh")
     ref.build(x.shape)
     ref.set_weights(layer.get_weights())
-    np.testing.assert_allclose(y, ref(x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y, to_numpy(ref(x)), rtol=1e-5, atol=1e-6)
 
     grouped = GroupedConv2D(6, 3, groups=2, padding="same")
     grouped.build(x.shape)
@@ -359,7 +411,7 @@ def test_grouped_conv_groups_one_equals_conv2d_and_config_round_trip():
     clone.build(x.shape)
     clone.set_weights(grouped.get_weights())
     assert clone.groups == 2
-    np.testing.assert_array_equal(clone(x).numpy(), grouped(x).numpy())
+    np.testing.assert_array_equal(to_numpy(clone(x)), to_numpy(grouped(x)))
 
 
 # ---------------------------------------------------------------------------
@@ -387,7 +439,7 @@ def adaptive_avg_reference(x, out_h, out_w):
 def test_adaptive_average_pooling_matches_torch_bins(in_size, out_size):
     x = np.random.default_rng(sum(in_size)).normal(size=(2, *in_size, 3)).astype(np.float32)
     layer = AdaptiveAveragePooling2D(out_size)
-    got = layer(x).numpy()
+    got = to_numpy(layer(x))
     assert got.shape == (2, *out_size, 3)
     assert layer.compute_output_shape((None, *in_size, 3)) == (None, *out_size, 3)
     np.testing.assert_allclose(got, adaptive_avg_reference(x, *out_size), rtol=1e-5, atol=1e-6)
@@ -396,9 +448,25 @@ def test_adaptive_average_pooling_matches_torch_bins(in_size, out_size):
 def test_adaptive_average_pooling_overlapping_bins_differ_from_plain_pooling():
     # 13 -> 6 has overlapping, unequal bins; a plain 2x2 pool would be wrong.
     x = np.random.default_rng(1).normal(size=(1, 13, 13, 2)).astype(np.float32)
-    got = AdaptiveAveragePooling2D(6)(x).numpy()
-    plain = tf.nn.avg_pool2d(x, 2, 2, "VALID").numpy()
+    got = to_numpy(AdaptiveAveragePooling2D(6)(x))
+    plain = to_numpy(ops.average_pool(x, 2, 2, "valid", data_format="channels_last"))
     assert not np.allclose(got, plain, atol=1e-3)
+
+
+@tensorflow_only
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_adaptive_average_pooling_rounds_as_tensorflows_reduce_mean(dtype):
+    """Under TensorFlow the layer gives, bit for bit, what it gave when it
+    called tf.reduce_mean itself, in every precision."""
+    import tensorflow as tf
+
+    x = tf.cast(np.random.default_rng(5).normal(0, 20, (4, 13, 13, 32)).astype(np.float32), dtype)
+    got = AdaptiveAveragePooling2D(6, dtype=dtype)(x)
+    bins = AdaptiveAveragePooling2D._bins(13, 6)
+    expected = tf.stack([tf.stack([tf.reduce_mean(x[:, r0:r1, c0:c1, :], axis=[1, 2]) for c0, c1 in bins], axis=1)
+                         for r0, r1 in bins], axis=1)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(to_numpy(ops.cast(got, "float32")), to_numpy(ops.cast(expected, "float32")))
 
 
 @pytest.mark.parametrize("in_size,out_size", [(13, 6), (7, 3), (12, 6), (6, 6)])
@@ -406,7 +474,7 @@ def test_adaptive_average_pooling_matches_torch(in_size, out_size):
     torch = import_torch()
     x = np.random.default_rng(0).normal(size=(2, in_size, in_size, 4)).astype(np.float32)
     expected = torch.nn.AdaptiveAvgPool2d(out_size)(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
-    got = AdaptiveAveragePooling2D(out_size)(x).numpy()
+    got = to_numpy(AdaptiveAveragePooling2D(out_size)(x))
     np.testing.assert_allclose(got, expected.numpy().transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6)
 
 
@@ -424,7 +492,7 @@ def test_adaptive_average_pooling_needs_known_size_and_round_trips():
     clone = AdaptiveAveragePooling2D.from_config(layer.get_config())
     assert clone.output_size == (6, 3)
     x = np.random.default_rng(2).normal(size=(1, 13, 7, 2)).astype(np.float32)
-    np.testing.assert_array_equal(clone(x).numpy(), layer(x).numpy())
+    np.testing.assert_array_equal(to_numpy(clone(x)), to_numpy(layer(x)))
 
 
 # ---------------------------------------------------------------------------
@@ -435,9 +503,9 @@ def test_adaptive_average_pooling_needs_known_size_and_round_trips():
 def test_preprocess_formula_and_bgr():
     x = np.random.default_rng(0).uniform(0, 255, (2, 3, 3, 3)).astype(np.float32)
     mean, std, scale = (10.0, 20.0, 30.0), (2.0, 4.0, 8.0), 0.5
-    got = Preprocess(mean, std, scale)(x).numpy()
+    got = to_numpy(Preprocess(mean, std, scale)(x))
     np.testing.assert_allclose(got, (x * scale - np.array(mean)) / np.array(std), rtol=1e-6)
-    got_bgr = Preprocess(mean, std, scale, channel_order="bgr")(x).numpy()
+    got_bgr = to_numpy(Preprocess(mean, std, scale, channel_order="bgr")(x))
     np.testing.assert_allclose(got_bgr, (x[..., ::-1] * scale - np.array(mean)) / np.array(std), rtol=1e-6)
 
 

@@ -1,5 +1,8 @@
 """``alexnet.AlexNet``: architecture, parameter counts, initialization,
-ablation switches, serialization and argument errors."""
+ablation switches, serialization and argument errors.
+
+Runs under every Keras backend (``KERAS_BACKEND=jax python -m pytest
+tests/test_model.py``)."""
 
 import math
 from dataclasses import replace
@@ -12,12 +15,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 import alexnet.model
 from alexnet import AlexNet
 from alexnet.layers import GroupedConv2D, LocalResponseNormalization
 from alexnet.variants import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, VARIANTS
+
+BACKEND = keras.backend.backend()
+to_numpy = ops.convert_to_numpy
 
 PAPER_LAYERS = ("preprocess", "conv1", "lrn1", "pool1", "conv2", "lrn2", "pool2",
                 "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "predictions")
@@ -96,7 +102,7 @@ def test_small_parameter_count_from_spec():
 def test_output_shapes(variant, classes):
     model = AlexNet(variant=variant, classes=classes)
     x = pixels((2, *VARIANTS[variant].default_input_shape))
-    y = model(x).numpy()
+    y = to_numpy(model(x))
     assert model.output.shape == (None, classes)
     assert y.shape == (2, classes)
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)  # softmax
@@ -193,16 +199,41 @@ def test_paper_grouped_layers(paper):
 # ---------------------------------------------------------------------------
 
 
+def gradients(model, x, labels):
+    """The gradients of the cross-entropy loss of ``model(x, training=True)``
+    with respect to its trainable weights, by the backend's own autodiff."""
+    def loss(probs):
+        return ops.sum(keras.losses.categorical_crossentropy(labels, probs))
+
+    weights = model.trainable_weights
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = loss(model(x, training=True))
+        return [to_numpy(g) if g is not None else None for g in tape.gradient(value, weights)]
+    if BACKEND == "jax":
+        import jax
+
+        def value(trainable, non_trainable):
+            probs, _ = model.stateless_call(trainable, non_trainable, x, training=True)
+            return loss(probs)
+
+        return [np.asarray(g) for g in jax.grad(value)([v.value for v in model.trainable_variables],
+                                                         [v.value for v in model.non_trainable_variables])]
+    if BACKEND == "torch":
+        model.zero_grad()
+        loss(model(x, training=True)).backward()
+        return [None if w.value.grad is None else w.value.grad.numpy() for w in weights]
+    pytest.skip(f"no gradient helper for backend {BACKEND}")
+
+
 def assert_gradients_reach_every_weight(model, x, classes):
-    labels = tf.one_hot(np.arange(len(x)) % classes, classes)
-    with tf.GradientTape() as tape:
-        probs = model(x, training=True)
-        loss = keras.losses.categorical_crossentropy(labels, probs)
-    grads = tape.gradient(loss, model.trainable_weights)
+    labels = np.eye(classes, dtype=np.float32)[np.arange(len(x)) % classes]
+    grads = gradients(model, x, labels)
     assert len(grads) == len(model.trainable_weights) > 0
     for weight, grad in zip(model.trainable_weights, grads):
         assert grad is not None, weight.path
-        grad = grad.numpy()
         assert np.all(np.isfinite(grad)), weight.path
         assert np.any(grad != 0), weight.path
 
@@ -220,13 +251,13 @@ def test_gradients_reach_every_weight_paper(paper):
 
 def test_paper_initialization(paper):
     for name in ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "predictions"):
-        kernel = paper.get_layer(name).kernel.numpy()
+        kernel = to_numpy(paper.get_layer(name).kernel)
         assert abs(kernel.std() - 0.01) < 0.0005, name
         assert abs(kernel.mean()) < 5 * 0.01 / math.sqrt(kernel.size) + 1e-5, name
     for name in ("conv2", "conv4", "conv5", "fc6", "fc7"):
-        np.testing.assert_array_equal(paper.get_layer(name).bias.numpy(), 1.0, err_msg=name)
+        np.testing.assert_array_equal(to_numpy(paper.get_layer(name).bias), 1.0, err_msg=name)
     for name in ("conv1", "conv3", "predictions"):
-        np.testing.assert_array_equal(paper.get_layer(name).bias.numpy(), 0.0, err_msg=name)
+        np.testing.assert_array_equal(to_numpy(paper.get_layer(name).bias), 0.0, err_msg=name)
 
 
 # ---------------------------------------------------------------------------
@@ -248,9 +279,9 @@ def test_activation_tanh():
         assert relu.get_layer(name).get_config()["activation"] == "relu"
     copy_weights(relu, tanh)
     x = pixels((2, 28, 28, 1))
-    conv1 = keras.Model(tanh.input, tanh.get_layer("conv1").output)(x).numpy()
+    conv1 = to_numpy(keras.Model(tanh.input, tanh.get_layer("conv1").output)(x))
     assert conv1.min() < 0 and conv1.max() <= 1.0  # tanh, not relu
-    assert not np.allclose(relu(x).numpy(), tanh(x).numpy(), atol=1e-4)
+    assert not np.allclose(to_numpy(relu(x)), to_numpy(tanh(x)), atol=1e-4)
 
 
 def test_lrn_false_removes_lrn_layers():
@@ -279,7 +310,7 @@ def test_dropout_zero_removes_dropout_layers():
     model = AlexNet(variant="small", classes=10, dropout=0)
     assert not [layer for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
     x = pixels((2, 28, 28, 1))
-    np.testing.assert_array_equal(model(x, training=True).numpy(), model(x, training=False).numpy())
+    np.testing.assert_array_equal(to_numpy(model(x, training=True)), to_numpy(model(x, training=False)))
     default = AlexNet(variant="small", classes=10)
     drops = [layer for layer in default.layers if isinstance(layer, keras.layers.Dropout)]
     assert [d.name for d in drops] == ["drop6", "drop7"] and all(d.rate == 0.5 for d in drops)
@@ -294,16 +325,16 @@ def test_dropout_zero_removes_dropout_layers():
 
 
 def assert_round_trips(model, x, tmp_path):
-    expected = model(x, training=False).numpy()
+    expected = to_numpy(model(x, training=False))
     clone = keras.Model.from_config(model.get_config())
     copy_weights(model, clone)
-    np.testing.assert_array_equal(clone(x, training=False).numpy(), expected)
+    np.testing.assert_array_equal(to_numpy(clone(x, training=False)), expected)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
     assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
-    np.testing.assert_array_equal(loaded(x, training=False).numpy(), expected)
+    np.testing.assert_array_equal(to_numpy(loaded(x, training=False)), expected)
 
 
 def test_small_round_trips(tmp_path):
@@ -329,12 +360,12 @@ def test_weights_path_loads_the_same_weights(tmp_path, suffix):
     else:
         source.save_weights(path)
     fresh = AlexNet(variant="small", classes=10)
-    assert not np.array_equal(fresh.get_layer("fc6").kernel.numpy(), source.get_layer("fc6").kernel.numpy())
+    assert not np.array_equal(to_numpy(fresh.get_layer("fc6").kernel), to_numpy(source.get_layer("fc6").kernel))
     model = AlexNet(variant="small", classes=10, weights=path)
     for a, b in zip(model.get_weights(), source.get_weights()):
         np.testing.assert_array_equal(a, b)
     x = pixels((2, 28, 28, 1))
-    np.testing.assert_array_equal(model(x).numpy(), source(x).numpy())
+    np.testing.assert_array_equal(to_numpy(model(x)), to_numpy(source(x)))
 
 
 def test_weights_of_another_architecture_rejected(tmp_path):
@@ -360,9 +391,48 @@ def test_float32_copy_of_mixed_bfloat16_model(float32_policy):
     for a, b in zip(copy.weights, mixed.weights):
         assert a.path == b.path
         assert a.dtype == "float32"
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
     x = pixels((2, 28, 28, 1))
-    np.testing.assert_allclose(copy(x).numpy(), mixed(x).numpy(), atol=0.05)
+    np.testing.assert_allclose(to_numpy(copy(x)), to_numpy(ops.cast(mixed(x), "float32")), atol=0.05)
+
+
+# ---------------------------------------------------------------------------
+# input_tensor (keras.applications' convention)
+# ---------------------------------------------------------------------------
+
+
+def test_input_tensor_from_keras_input_is_the_models_input():
+    image = keras.Input((32, 32, 3), name="photo")
+    model = AlexNet(variant="small", input_tensor=image, classes=4)
+    assert model.input is image
+    assert model.input_shape == (None, 32, 32, 3)
+    assert [layer.name for layer in model.layers[:2]] == ["photo", "preprocess"]
+
+
+def test_intermediate_input_tensor_builds_from_its_source_inputs(tmp_path):
+    """As keras.applications: given ``t = Conv2D(...)(Input((200, 200, 4)))``,
+    the model's input is that Input, the stem before ``t`` is part of the
+    model, and no clone of ``t`` appears."""
+    source = keras.Input((200, 200, 4), name="rgbd")
+    stem = keras.layers.Conv2D(3, 3, strides=2, padding="same", name="stem")
+    t = stem(source)  # (None, 100, 100, 3)
+    model = AlexNet(variant="owt", input_tensor=t, classes=5)
+    assert model.input is source
+    assert model.input_shape == (None, 200, 200, 4)
+    assert [layer.name for layer in model.layers[:3]] == ["rgbd", "stem", "preprocess"]
+    assert not [layer.name for layer in model.layers if "clone" in layer.name.lower()]
+    assert model.get_layer("stem") is stem
+    assert model.count_params() == AlexNet(variant="owt", classes=5, input_shape=(100, 100, 3)).count_params() \
+        + stem.count_params()
+    x = pixels((2, 200, 200, 4))
+    y = to_numpy(model(x))
+    assert y.shape == (2, 5)
+    # The stem's output fed to the rest of the model gives the same answer.
+    rest = keras.Model(model.get_layer("preprocess").input, model.output)
+    np.testing.assert_allclose(to_numpy(rest(stem(x))), y, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "stem.keras")
+    loaded = keras.saving.load_model(tmp_path / "stem.keras")
+    np.testing.assert_allclose(to_numpy(loaded(x)), y, rtol=1e-6, atol=1e-7)
 
 
 # ---------------------------------------------------------------------------
@@ -382,7 +452,7 @@ def test_preprocess_layer_takes_raw_pixels(variant, mean, std, scale):
     model = AlexNet(variant=variant, include_top=False)
     shape = VARIANTS[variant].default_input_shape
     x = pixels((2, *shape))
-    pre = keras.Model(model.input, model.get_layer("preprocess").output)(x).numpy()
+    pre = to_numpy(keras.Model(model.input, model.get_layer("preprocess").output)(x))
     expected = (x.astype(np.float64) * scale - np.asarray(mean)) / np.asarray(std)
     np.testing.assert_allclose(pre, expected, rtol=1e-5, atol=1e-5)
     if variant == "owt":  # torchvision's normalization of a 0-1 image
@@ -396,7 +466,7 @@ def test_custom_preprocessing():
     prep = dict(mean=(1.0, 2.0, 3.0), std=(2.0, 3.0, 4.0), scale=0.5, channel_order="bgr")
     model = AlexNet(variant="small", include_top=False, input_shape=(16, 16, 3), preprocessing=prep)
     x = pixels((1, 16, 16, 3))
-    pre = keras.Model(model.input, model.get_layer("preprocess").output)(x).numpy()
+    pre = to_numpy(keras.Model(model.input, model.get_layer("preprocess").output)(x))
     np.testing.assert_allclose(pre, (x[..., ::-1] * 0.5 - np.array([1.0, 2.0, 3.0])) / np.array([2.0, 3.0, 4.0]),
                                rtol=1e-5)
 

@@ -3,7 +3,9 @@
 ``alexnet.AlexNet`` builds the model; ``alexnet.layers`` holds its custom
 layers. ``import alexnet`` registers those layers (and the paper's optimizer)
 with Keras, so a saved model loads with a plain
-``keras.saving.load_model(path)``, as after ``import keras_hub``.
+``keras.saving.load_model(path)``, as after ``import keras_hub``. The model
+runs on every Keras 3 backend, and importing this package imports no
+TensorFlow (see :mod:`alexnet.backend` for what needs it).
 
 The ``alexnet`` command imports this package with ``ALEXNET_LAZY_IMPORT=1``
 (see ``alexnet_launcher``), which skips that import so that ``alexnet

@@ -146,6 +146,10 @@ def run_train(args):
     from alexnet.config import Config
     from alexnet.training.run import train
 
+    if args.strategy != "default":
+        from alexnet.backend import require_tensorflow
+
+        require_tensorflow(f"--strategy {args.strategy}")
     # Flags left out are None: the config's defaults, or with --weights the source's.
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "run") and v is not None}
     if args.weights:

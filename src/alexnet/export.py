@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from alexnet.backend import require_tensorflow
 from alexnet.errors import UserError, first_line
 
 FORMATS = ("saved_model", "tflite", "tflite_int8", "onnx")
@@ -128,6 +129,7 @@ def _archive(model, *, top_k=None, class_names=None):
 
 
 def export_saved_model(model, out, *, top_k=5, class_names=None):
+    require_tensorflow("Export as a SavedModel")
     model = probability_model(model)
     _replace(out, folder=True)
     _archive(model, top_k=top_k, class_names=class_names).write_out(out, verbose=False)
@@ -135,6 +137,7 @@ def export_saved_model(model, out, *, top_k=5, class_names=None):
 
 
 def export_tflite(model, out, *, quantize=False):
+    require_tensorflow("Export as TFLite")
     tf = _tf()
     model = probability_model(model)
     with tempfile.TemporaryDirectory() as folder:

@@ -2,10 +2,12 @@
 convolution, torchvision's adaptive average pooling and in-model input
 preprocessing.
 
-Every layer is registered for serialization under the package name
-``alexnet``, so a saved ``.keras`` file loads with ``keras.saving.load_model``
-once ``alexnet`` is imported, in Keras' safe mode. (A little over 300 lines:
-four layers, each with its formula and its argument checks.)
+Every operation goes through ``keras.ops``, so the layers (and the model
+built from them) run on TensorFlow, JAX and PyTorch, and a model saved under
+one backend loads under the others. Every layer is registered for
+serialization under the package name ``alexnet``, so a saved ``.keras`` file
+loads with ``keras.saving.load_model`` once ``alexnet`` is imported, in
+Keras' safe mode.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 PACKAGE = "alexnet"
 
@@ -49,45 +51,31 @@ class LocalResponseNormalization(keras.layers.Layer):
     numbers with :meth:`from_caffe` or :meth:`from_torch`, never by copying
     ``alpha`` across.
 
-    Two implementations compute the same function:
+    The windowed sum of squares is one matrix product with a banded 0/1
+    matrix, and the power is ``exp(-beta * log(.))``: on a CPU with oneDNN
+    its forward and backward pass ran about 2x faster than TensorFlow's LRN
+    kernels (``tf.nn.local_response_normalization``, which the tests use as
+    the reference), where the LRN gradient dominated a small network's
+    training step; it is also plain ``keras.ops``, so every backend runs it.
 
-    - ``"matmul"`` (default): the windowed sum of squares is one matrix
-      product with a banded 0/1 matrix, and the power is ``exp(-beta *
-      log(.))``. Its forward and backward pass ran about 2x faster than
-      TensorFlow's LRN kernels on a CPU with oneDNN, where the LRN gradient
-      dominated a small network's training step.
-    - ``"tf"``: ``tf.nn.local_response_normalization`` itself.
-
-    Mixed precision: the ``"matmul"`` path always computes in ``float32``
-    (the sum of squares and the power are where half precision loses
-    accuracy) and casts the result back. The ``"tf"`` path runs TensorFlow's
-    kernel in ``float32`` and ``float16``; TensorFlow has no ``bfloat16`` LRN
-    kernel, so ``bfloat16`` input is computed in ``float32`` there too. The
-    output dtype is always the input's dtype. Input is channels-last.
+    Mixed precision: the computation is always in ``float32`` (the sum of
+    squares and the power are where half precision loses accuracy) and the
+    result is cast back: the output dtype is the input's. Integer input is
+    computed in float32 and gives float32. Input is channels-last.
 
     ``bias=0`` is accepted, as by TensorFlow's op: an output whose window
-    holds only zeros is then ``0 / 0``, NaN, in both implementations (as in
-    TensorFlow). Integer input is computed in float32.
+    holds only zeros is then ``0 / 0``, NaN (as in TensorFlow).
 
     ``groups`` (default 1) splits the channels into that many equal groups and
     keeps every window inside its group: ``groups=2`` is the paper's LRN on two
     GPUs, where each tower normalizes only its own kernels' outputs.
     """
 
-    IMPLEMENTATIONS = ("matmul", "tf")
-
-    def __init__(
-        self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, implementation="matmul", groups=1, **kwargs
-    ):
+    def __init__(self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, groups=1, **kwargs):
         super().__init__(**kwargs)
         if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
             raise ValueError(f"groups must be an integer >= 1, got {groups!r}.")
         self.groups = groups
-        if implementation not in self.IMPLEMENTATIONS:
-            raise ValueError(
-                f"implementation must be one of {self.IMPLEMENTATIONS}, got {implementation!r}."
-            )
-        self.implementation = implementation
         if isinstance(depth_radius, bool) or not isinstance(depth_radius, int) or depth_radius < 0:
             raise ValueError(
                 f"depth_radius must be an integer >= 0, got {depth_radius!r}."
@@ -120,6 +108,13 @@ class LocalResponseNormalization(keras.layers.Layer):
         """
         return cls(**_from_window_convention("size", size, alpha, beta, k), **kwargs)
 
+    @classmethod
+    def from_config(cls, config):
+        # Files saved before the layer lost its `implementation` option carry
+        # "matmul" or "tf"; both computed this function.
+        config = {key: value for key, value in config.items() if key != "implementation"}
+        return super().from_config(config)
+
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels is None:
@@ -130,32 +125,21 @@ class LocalResponseNormalization(keras.layers.Layer):
             raise ValueError(f"groups={self.groups} does not divide the {channels} input channels.")
         index = np.arange(channels)
         # window[j, c] = 1 where channel j is inside channel c's window.
-        self._window = np.abs(index[:, None] - index[None, :]) <= self.depth_radius
         group = index // (channels // self.groups)
-        self._window &= group[:, None] == group[None, :]
+        near = np.abs(index[:, None] - index[None, :]) <= self.depth_radius
+        self._window = (near & (group[:, None] == group[None, :])).astype(np.float32)
 
     def call(self, inputs):
-        if not inputs.dtype.is_floating:  # e.g. the exercise's np.arange(60)
-            inputs = tf.cast(inputs, tf.float32)
-        if self.implementation == "tf" and inputs.dtype != tf.bfloat16:
-            x = inputs
-        else:  # float32 for the matmul path; no bfloat16 kernel for the op
-            x = tf.cast(inputs, tf.float32)
-        if self.implementation == "tf":
-            parts = [
-                tf.nn.local_response_normalization(
-                    part, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta
-                )
-                for part in (tf.split(x, self.groups, axis=-1) if self.groups > 1 else [x])
-            ]
-            y = parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
-        else:
-            channels = x.shape[-1]
-            window = tf.constant(self._window, dtype=tf.float32)
-            sum_sq = tf.matmul(tf.reshape(tf.square(x), [-1, channels]), window)
-            scale = self.bias + self.alpha * tf.reshape(sum_sq, tf.shape(x))
-            y = x * tf.exp(-self.beta * tf.math.log(scale))
-        return tf.cast(y, inputs.dtype)
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if not keras.backend.is_float_dtype(dtype):  # e.g. the exercise's np.arange(60)
+            dtype = "float32"
+        x = ops.cast(inputs, "float32")
+        channels = x.shape[-1]
+        window = ops.convert_to_tensor(self._window)  # (channels, channels)
+        sum_sq = ops.matmul(ops.reshape(ops.square(x), (-1, channels)), window)
+        scale = self.bias + self.alpha * ops.reshape(sum_sq, ops.shape(x))
+        y = x * ops.exp(-self.beta * ops.log(scale))
+        return ops.cast(y, dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -167,7 +151,6 @@ class LocalResponseNormalization(keras.layers.Layer):
             bias=self.bias,
             alpha=self.alpha,
             beta=self.beta,
-            implementation=self.implementation,
         )
         if self.groups != 1:  # absent by default, so existing configs are unchanged
             config["groups"] = self.groups
@@ -201,13 +184,13 @@ class GroupedConv2D(keras.layers.Conv2D):
         if self.groups == 1:
             return super().convolution_op(inputs, kernel)
         channel_axis = -1 if self.data_format == "channels_last" else 1
-        towers_in = tf.split(inputs, self.groups, axis=channel_axis)
-        towers_kernel = tf.split(kernel, self.groups, axis=-1)
+        towers_in = ops.split(inputs, self.groups, axis=channel_axis)
+        towers_kernel = ops.split(kernel, self.groups, axis=-1)
         towers_out = [
             super(GroupedConv2D, self).convolution_op(x, k)
             for x, k in zip(towers_in, towers_kernel)
         ]
-        return tf.concat(towers_out, axis=channel_axis)
+        return ops.concatenate(towers_out, axis=channel_axis)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -258,15 +241,12 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         if height % out_h == 0 and width % out_w == 0:
             # Equal, non-overlapping bins: one ordinary average pool.
             pool = (height // out_h, width // out_w)
-            return tf.nn.avg_pool2d(inputs, pool, pool, "VALID")
+            return ops.average_pool(inputs, pool, pool, "valid", data_format="channels_last")
         rows = []
         for r0, r1 in self._bins(height, out_h):
-            cells = [
-                tf.reduce_mean(inputs[:, r0:r1, c0:c1, :], axis=[1, 2])
-                for c0, c1 in self._bins(width, out_w)
-            ]
-            rows.append(tf.stack(cells, axis=1))
-        return tf.stack(rows, axis=1)
+            cells = [_cell_mean(inputs[:, r0:r1, c0:c1, :]) for c0, c1 in self._bins(width, out_w)]
+            rows.append(ops.stack(cells, axis=1))
+        return ops.stack(rows, axis=1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.output_size, input_shape[-1])
@@ -275,6 +255,18 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         config = super().get_config()
         config.update(output_size=list(self.output_size))
         return config
+
+
+def _cell_mean(cell):
+    """The mean over rows and columns of ``cell`` (N, h, w, C), rounded as
+    ``tf.nn.avg_pool``'s neighbour ``tf.reduce_mean`` rounds it, so that the
+    numbers under TensorFlow stay what they were when this layer called it:
+    ``keras.ops.mean`` computes half precision in float32, which
+    ``tf.reduce_mean`` does for bfloat16 but not for float16 (there it is the
+    float16 sum divided by the count)."""
+    if keras.backend.standardize_dtype(cell.dtype) == "float16":
+        return ops.sum(cell, axis=(1, 2)) / (cell.shape[1] * cell.shape[2])
+    return ops.mean(cell, axis=(1, 2))
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -311,13 +303,15 @@ class Preprocess(keras.layers.Layer):
     def normalize(self, inputs):
         """``(x * scale - mean) / std`` in float32, whatever the layer's
         compute dtype (also used to whiten conv1 from the same numbers)."""
-        x = tf.cast(inputs, tf.float32)
+        x = ops.cast(inputs, "float32")
         if self.channel_order == "bgr":
-            x = tf.reverse(x, axis=[-1])
-        return (x * self.scale - tf.constant(self.mean)) / tf.constant(self.std)
+            x = ops.flip(x, axis=-1)
+        mean = ops.convert_to_tensor(np.asarray(self.mean, np.float32))
+        std = ops.convert_to_tensor(np.asarray(self.std, np.float32))
+        return (x * self.scale - mean) / std
 
     def call(self, inputs):
-        return tf.cast(self.normalize(inputs), self.compute_dtype)
+        return ops.cast(self.normalize(inputs), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -69,7 +69,11 @@ def AlexNet(
             or ``.weights.h5`` file whose weights match this architecture.
             Nothing is ever downloaded: pretrained files are made with
             ``alexnet import-weights``.
-        input_tensor: optional Keras tensor to use as the model's input.
+        input_tensor: optional Keras tensor (the output of ``keras.Input``
+            or of layers applied to one) to build the model on; as in
+            ``keras.applications``, the model's inputs are then that
+            tensor's source inputs, and the layers that made it belong to
+            the model.
         input_shape: ``(height, width, channels)``; the variant's default
             (``paper``/``single`` 227x227x3, ``owt`` 224x224x3, ``small``
             28x28x1) when omitted.
@@ -124,6 +128,9 @@ def AlexNet(
     elif not include_top and pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(data_format=CHANNELS_LAST, name="max_pool")(x)
 
+    if input_tensor is not None:  # keras.applications' convention
+        sources = keras.utils.get_source_inputs(input_tensor)
+        inputs = sources[0] if len(sources) == 1 else sources
     model = keras.Model(inputs, x, name=name or f"alexnet_{spec.name}")
     if weights is not None:
         _load_weights(model, os.fspath(weights))

@@ -223,16 +223,12 @@ OWT = Variant(
 # 8 -> 4). conv2 is 3x3, not 5x5: on a 14x14 map it already sees most of the
 # object. Widths are the paper's 96/256/384/384/256 divided by 3 and rounded
 # to multiples of 32 (a 512-bit vector register holds 32 bfloat16 values),
-# FC 4096 divided by 4. They were chosen for the default job (issue #13,
-# BENCHMARKS.md): the earlier 48/64/96/96/64 ended near 92.8% on
-# Fashion-MNIST whatever the recipe; these ended at about 93.1% (92.93-93.24%
-# over nine runs) in the default job's 15 epochs, and at about 93.3% since
-# that job fixes conv1 to whitening filters (alexnet/training/whitening.py),
-# with 1.5x the multiply-adds (26.7M per 28 px image against 18.0M), which
-# oneDNN runs at about 65-70% of the bfloat16 matmul rate. Keras' default initialization (Glorot-uniform
-# weights, zero biases) replaces the paper's N(0, 0.01), which stalls a fresh
-# net without hand-tuned learning rates; it is the same for ReLU and tanh so
-# the ablations stay fair.
+# FC 4096 divided by 4: more kernels in conv2-conv5 bought accuracy in the
+# default job, a narrow conv1 kept the cost of the largest maps down (the
+# trials: BENCHMARKS.md, "Time to accuracy of the default job"). Keras'
+# default initialization (Glorot-uniform weights, zero biases) replaces the
+# paper's N(0, 0.01), which stalls a fresh net without hand-tuned learning
+# rates; it is the same for ReLU and tanh so the ablations stay fair.
 SMALL = Variant(
     name="small",
     convs=(
@@ -247,8 +243,8 @@ SMALL = Variant(
     lrn=True,
     pool_padding="same",
     # Pooling before LRN (CaffeNet's order) normalizes 14x14 and 7x7 maps
-    # instead of 28x28 and 14x14: LRN's share of a training step fell from
-    # about 46% to 9% (BENCHMARKS.md, "Where a training step goes").
+    # instead of 28x28 and 14x14, a quarter of the values (LRN's share of a
+    # step: BENCHMARKS.md, "Where a training step goes").
     pool_before_lrn=True,
     fc_bias_init=0.0,
     init="glorot_uniform",

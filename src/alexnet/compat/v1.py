@@ -26,10 +26,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import tensorflow as tf
+from alexnet.backend import require_tensorflow
 
-from alexnet import variants as net
-from alexnet.variants import get_variant, layer_plan
+require_tensorflow("alexnet.compat.v1 (TensorFlow 1-style graphs)")  # before importing TensorFlow
+
+import tensorflow as tf  # noqa: E402
+
+from alexnet import variants as net  # noqa: E402
+from alexnet.variants import get_variant, layer_plan  # noqa: E402
 
 v1 = tf.compat.v1
 

@@ -57,6 +57,7 @@ import keras
 import numpy as np
 
 from alexnet import variants as net
+from alexnet.backend import require_tensorflow
 from alexnet.layers import Preprocess
 from alexnet.towers.layers import (
     TOWERS,
@@ -101,6 +102,7 @@ def TwoTowerAlexNet(
     tower boundary, see the module docstring) and in weight layout."""
     from alexnet.model import check_arguments, check_input_shape, kernel_initializer
 
+    require_tensorflow("The two-tower model (tf.device placement per tower)")
     if variant != "paper":
         raise ValueError(f"Only the paper variant has two towers, got variant {variant!r}.")
     spec = get_variant(variant)

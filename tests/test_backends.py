@@ -1,0 +1,128 @@
+"""One ``.keras`` file, three Keras backends: a model saved under TensorFlow,
+JAX or PyTorch loads under the other two and predicts the same; the model
+core needs no TensorFlow; TensorFlow-only features refuse other backends in
+one line.
+
+A process has one Keras backend, so each backend runs in its own
+subprocess (tests/backend_helper.py); skipped when JAX or PyTorch is not
+installed. The round trip is slow (``pytest -m slow tests/test_backends.py``,
+which .ci/run runs).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backend_helper.py")
+# Each backend saves its models once; the order makes every backend load
+# every other backend's files (the last two runs only load).
+ORDER = ("tensorflow", "jax", "torch", "tensorflow", "jax")
+# float32 on CPU: the backends' convolutions sum in different orders.
+TOLERANCE = 1e-5
+
+
+def run_under(backend, *args, timeout=600):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI silences TensorFlow's start-up lines itself
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    return result
+
+
+def write_torchvision_state_dict(path, classes=10, seed=0):
+    """Random weights in torchvision's AlexNet layout (the keys and shapes of
+    ``torchvision.models.alexnet``), as an ``.npz`` state dict."""
+    from alexnet.importers.torchvision import expected_shapes
+
+    rng = np.random.default_rng(seed)
+    tensors = {}
+    for key, shape in expected_shapes(classes).items():
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        tensors[key] = rng.normal(0, (2.0 / fan_in) ** 0.5 if len(shape) > 1 else 0.1, shape).astype(np.float32)
+    np.savez(path, **tensors)
+
+
+@pytest.mark.slow  # 1.5-3 minutes: five processes save and load about 250 MB each
+def test_a_keras_file_saved_under_any_backend_loads_under_the_others(tmp_path):
+    pytest.importorskip("jax")
+    pytest.importorskip("torch")
+    weights = tmp_path / "torchvision-alexnet.npz"
+    write_torchvision_state_dict(weights)
+    for backend in ORDER:
+        result = run_under(backend, HELPER, str(tmp_path), str(weights))
+        assert result.returncode == 0, f"{backend}: {result.stderr[-3000:]}"
+    loaded = {}
+    for backend in ("tensorflow", "jax", "torch"):
+        for name in sorted(os.listdir(tmp_path)):
+            if name.startswith(f"{backend}-result-"):
+                record = json.loads((tmp_path / name).read_text())
+                assert record["tensorflow_imported"] is (backend == "tensorflow"), (backend, name)
+                loaded.update({(saver.split("-")[0], backend, saver.split("-")[1].removesuffix(".keras")): d
+                               for saver, d in record["loaded"].items()})
+    backends = ("tensorflow", "jax", "torch")
+    expected = {(saver, loader, case) for saver in backends for loader in backends if saver != loader
+                for case in ("small", "paper", "torchvision")}
+    assert set(loaded) == expected
+    worst = {key: d for key, d in loaded.items() if not d <= TOLERANCE}
+    assert not worst, worst
+    for path in tmp_path.glob("*.keras"):  # 230 MB each for the torchvision-layout model
+        path.unlink()
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_core_needs_no_tensorflow_and_tensorflow_only_features_refuse_another_backend(backend, tmp_path):
+    pytest.importorskip(backend)
+    code = """if True:
+        import contextlib, io, os, sys
+        import numpy as np
+        import alexnet
+        model = alexnet.AlexNet(variant="small", input_shape=(28, 28, 1), classes=10)
+        model(np.zeros((1, 28, 28, 1), np.float32))
+        print("tensorflow imported:", "tensorflow" in sys.modules)
+
+        from alexnet.cli import main
+        from alexnet.errors import UserError
+
+        def refused(call):
+            try:
+                call()
+            except UserError as error:
+                return str(error)
+            return "not refused"
+
+        def compat_v1():
+            from alexnet.compat import v1  # noqa: F401
+
+        def two_towers():
+            from alexnet.towers import TwoTowerAlexNet
+            TwoTowerAlexNet(classes=10)
+
+        from alexnet.export import export
+        out = sys.argv[1]
+        for message in (refused(compat_v1), refused(two_towers),
+                        refused(lambda: export(model, os.path.join(out, "saved"), "saved_model")),
+                        refused(lambda: export(model, os.path.join(out, "m.tflite"), "tflite"))):
+            print(message)
+        for strategy in ("mirrored", "two-tower", "multiworker"):
+            stderr = io.StringIO()
+            with contextlib.redirect_stderr(stderr):
+                status = main(["train", "--strategy", strategy, "--out", os.path.join(out, "run")])
+            print(status, repr(stderr.getvalue()))
+        print(sorted(os.listdir(out)))
+    """
+    result = run_under(backend, "-c", code, str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, *lines = result.stdout.strip().splitlines()
+    assert first == "tensorflow imported: False"  # by import alexnet, building and running a model
+    assert len(lines) == 8, lines
+    for line, feature in zip(lines, ("alexnet.compat.v1", "two-tower", "SavedModel", "TFLite")):
+        assert feature in line and "needs TensorFlow" in line and backend in line, line
+    for line, strategy in zip(lines[4:7], ("mirrored", "two-tower", "multiworker")):
+        status, stderr = line.split(" ", 1)
+        assert status == "2"
+        assert stderr == repr(f"alexnet: error: --strategy {strategy} needs TensorFlow as the Keras backend, "
+                              f"and this process runs on {backend}: run it with KERAS_BACKEND=tensorflow.\n")
+    assert lines[7] == "[]"  # nothing written, no run directory
