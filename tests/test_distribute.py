@@ -114,14 +114,14 @@ def test_two_tower_needs_two_devices():
 
 
 def test_resuming_may_change_devices_but_not_to_or_from_two_tower(tmp_path):
-    from alexnet.training.run import _check_resumable
+    from alexnet.training.run import check_resumable
 
     base = resolve(Config(variant="paper", out=str(tmp_path), strategy="mirrored", devices="gpu:0,gpu:1"))
     (tmp_path / "config.json").write_text(base.to_json())
-    _check_resumable(str(tmp_path), base.replace(strategy="default", devices=None))
-    _check_resumable(str(tmp_path), base.replace(strategy="multiworker"))
+    check_resumable(str(tmp_path), base.replace(strategy="default", devices=None))
+    check_resumable(str(tmp_path), base.replace(strategy="multiworker"))
     with pytest.raises(UserError, match="other settings.*strategy"):
-        _check_resumable(str(tmp_path), base.replace(strategy="two-tower", devices="cpu:2"))
+        check_resumable(str(tmp_path), base.replace(strategy="two-tower", devices="cpu:2"))
 
 
 # ---------------------------------------------------------------- towers --

@@ -225,7 +225,7 @@ def finetune(config: Config) -> dict:
     model = check_image_size(model, config, source)
     if config.strategy == Strategy.MULTIWORKER:
         raise UserError("--strategy multiworker does not apply with --weights; use default or mirrored.")
-    with R._callers_state_kept():
+    with R.callers_state_kept():
         dist = distribute.setup(config)
         try:
             return _finetune(config, dist, model, source)
@@ -251,7 +251,7 @@ def _finetune(config: Config, dist, source_model, source: WeightsSource) -> dict
 
 
 def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, run_dir: str) -> dict:
-    R._check_resumable(config.out, config)
+    R.check_resumable(config.out, config)
     _check_source_unchanged(config.out, source)
     state = ckpt.load_state(config.out)
     if state and os.path.isfile(os.path.join(config.out, "metrics.json")) and state["epoch"] >= config.epochs:

@@ -151,7 +151,7 @@ def compile_model(model, optimizer, loss):
 BEFORE_FIELD = {"conv1_init": "random", "resample": 0.0}
 
 
-def _check_resumable(run_dir, config):
+def check_resumable(run_dir, config):
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         return
@@ -175,7 +175,7 @@ def train(config: Config) -> dict:
 
         return finetune(config)
     config = resolve(config)
-    with _callers_state_kept():
+    with callers_state_kept():
         dist = distribute.setup(config)  # devices and strategy: before any other TensorFlow work
         try:
             return _train(config, dist)
@@ -188,7 +188,7 @@ def train(config: Config) -> dict:
 
 
 @contextlib.contextmanager
-def _callers_state_kept():
+def callers_state_kept():
     """Gives the caller back the Keras dtype policy and the Python and NumPy
     random states that a run sets. (TensorFlow's global seed and op
     determinism have no public getter: a run leaves them as it set them.)"""
@@ -211,7 +211,7 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
 
 
 def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -> dict:
-    _check_resumable(config.out, config)
+    check_resumable(config.out, config)
     state = ckpt.load_state(config.out)
     if state and os.path.isfile(os.path.join(config.out, "metrics.json")) and state["epoch"] >= config.epochs:
         with open(os.path.join(config.out, "metrics.json"), encoding="utf-8") as f:
