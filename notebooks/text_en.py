@@ -326,9 +326,10 @@ Now the small AlexNet with the paper's ideas all on (ReLU, LRN, overlapping
 pooling, dropout) and its optimizer, on {{final_images}} images for 2 epochs:
 {{final_seconds}} seconds here. It reaches **{{final_test}}%** on the 10,000
 test images. (`alexnet train` runs the full recipe: all 57,000 training
-images, 15 epochs, a learning rate that warms up and decays, label
-smoothing, and conv1 fixed to PCA-whitening filters instead of learned;
-about 8 minutes on 2 cores for about 93.3%.)
+images, 12 epochs, a learning rate that warms up and decays, label
+smoothing, conv1 fixed to PCA-whitening filters instead of learned, and
+half the images resampled as `predict` resizes a picture; 8.5-11 minutes
+on 2 cores for about 93.2%.)
 """
 
 TEXT["filters"] = r"""

@@ -222,7 +222,7 @@ PAPER_RECIPE = dict(
 # Those filters amplify the fine detail that resizing a picture blurs, so
 # half the training images are resampled (--resample 0.5) the way predict
 # resizes a user's picture: without it the trained model changed 5-9% of
-# its answers for enlarged test images, with it about 2-3%.
+# its answers for enlarged test images, with it 2-4%.
 SMALL_RECIPE = dict(
     epochs=12, batch_size=256, optimizer="sgd", learning_rate=0.1, nesterov=True,
     schedule="cosine", weight_decay=2e-4, warmup_epochs=1.0, label_smoothing=0.1, pad=0,
