@@ -253,12 +253,9 @@ def _finetune(config: Config, dist, source_model, source: WeightsSource) -> dict
 def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, run_dir: str) -> dict:
     R.check_resumable(config.out, config)
     _check_source_unchanged(config.out, source)
-    state = ckpt.load_state(config.out)
-    if state and os.path.isfile(os.path.join(config.out, "metrics.json")) and state["epoch"] >= config.epochs:
-        with open(os.path.join(config.out, "metrics.json"), encoding="utf-8") as f:
-            metrics = json.load(f)
-        log(f"{config.out} already holds a finished run; delete it or use another --out to train again.")
-        return metrics
+    state, finished = R.load_run_state(config)
+    if finished is not None:
+        return finished
 
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()

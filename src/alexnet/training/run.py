@@ -210,14 +210,24 @@ def _train(config: Config, dist: distribute.Distribution) -> dict:
         return _train_locked(config, dist, run_dir)
 
 
-def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -> dict:
-    check_resumable(config.out, config)
+def load_run_state(config: Config):
+    """``(state, metrics)`` of the run in ``config.out``: its saved state
+    (None for a new run) and, when that run has finished, its metrics
+    (else None)."""
     state = ckpt.load_state(config.out)
     if state and os.path.isfile(os.path.join(config.out, "metrics.json")) and state["epoch"] >= config.epochs:
         with open(os.path.join(config.out, "metrics.json"), encoding="utf-8") as f:
             metrics = json.load(f)
         log(f"{config.out} already holds a finished run; delete it or use another --out to train again.")
-        return metrics
+        return state, metrics
+    return state, None
+
+
+def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -> dict:
+    check_resumable(config.out, config)
+    state, finished = load_run_state(config)
+    if finished is not None:
+        return finished
 
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
