@@ -2,10 +2,15 @@
 
 import gzip
 import io
+import json
 import os
 import pickle
+import signal
+import subprocess
+import sys
 import tarfile
 import tempfile
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # --precision auto caches its measurement; tests keep theirs out of the home folder.
@@ -13,6 +18,33 @@ os.environ.setdefault("ALEXNET_CACHE_DIR", os.path.join(tempfile.gettempdir(), f
 
 import numpy as np
 import pytest
+
+
+def kill_after_epoch(args, out, epoch, env=None, timeout=240):
+    """Runs ``alexnet *args`` in a process of its own and kills it with
+    SIGKILL as soon as ``out/state.json`` records ``epoch``; returns the epoch
+    the killed run had saved. ``env`` adds to the environment (say
+    ``KERAS_BACKEND``)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "alexnet_launcher", *map(str, args)],
+                               stdout=subprocess.DEVNULL, stderr=log, env=env)
+    state = out / "state.json"
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if state.exists() and json.loads(state.read_text())["epoch"] >= epoch:
+                break
+            time.sleep(0.05)
+        if process.poll() is not None:
+            log.seek(0)
+            raise AssertionError("training ended before it could be killed:\n" + log.read()[-3000:].decode())
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+        log.close()
+    return json.loads(state.read_text())["epoch"]
 
 
 def write_idx(path, array):

@@ -126,3 +126,34 @@ def test_core_needs_no_tensorflow_and_tensorflow_only_features_refuse_another_ba
         assert stderr == repr(f"alexnet: error: --strategy {strategy} needs TensorFlow as the Keras backend, "
                               f"and this process runs on {backend}: run it with KERAS_BACKEND=tensorflow.\n")
     assert lines[7] == "[]"  # nothing written, no run directory
+
+
+@pytest.mark.slow  # 1-2 minutes per backend: three processes train, resume and evaluate
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_the_main_job_trains_and_resumes_under(backend, tmp_path):
+    """The default recipe (whitened conv1, resampling, label smoothing,
+    the paper's SGD with weight decay, warm-up and cosine) trains under
+    ``backend`` from tf.data input, resumes after kill -9, and its
+    model.keras scores the same under TensorFlow as the run said."""
+    pytest.importorskip(backend)
+    from conftest import kill_after_epoch, write_idx_dataset
+
+    write_idx_dataset(tmp_path / "idx", n_train=480, n_test=120)
+    out = tmp_path / "run"
+    args = ["-m", "alexnet_launcher", "train", "--data", str(tmp_path / "idx"), "--out", str(out), "--epochs", "5",
+            "--batch-size", "32", "--max-steps-per-epoch", "6", "--precision", "float32", "--lr", "0.02"]
+    done = kill_after_epoch(args[2:], out, 2, env={"KERAS_BACKEND": backend})
+    assert 2 <= done < 5
+    resumed = run_under(backend, *args)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"Resuming {out} after epoch {done} of 5" in resumed.stderr
+    assert f"Keras on {backend}" in resumed.stderr
+    assert "conv1: fixed PCA-whitening filters" not in resumed.stderr  # the checkpoint holds them
+    rows = (out / "history.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [1, 2, 3, 4, 5]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["backend"].split()[0] == backend
+    assert metrics["test_accuracy"] >= 0.9, metrics  # the bands of write_idx_dataset are easy
+    scored = run_under("tensorflow", "-m", "alexnet_launcher", "evaluate", str(out), "--json")
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    assert json.loads(scored.stdout)["top1_accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)

@@ -15,7 +15,7 @@ from alexnet.config import Config
 from alexnet.errors import UserError
 from alexnet.training import checkpoint as ckpt
 from alexnet.training.run import train
-from conftest import save_image, write_idx_dataset
+from conftest import kill_after_epoch, save_image, write_idx_dataset
 
 QUICK = dict(batch_size=8, precision="float32", max_steps_per_epoch=2, variant=None, activation=None,
              overlapping_pooling=None, dropout=None)
@@ -232,34 +232,17 @@ def test_finetune_from_caffe_onnx(tmp_path, capsys):
 
 @pytest.mark.slow  # about a minute: a real process killed with SIGKILL inside the second stage
 def test_resume_after_kill_minus_nine(small_run, tmp_path):
-    import signal
     import subprocess
     import sys
-    import time
 
     photos = photo_folder(tmp_path / "photos", "RGB", count=8)
     out = tmp_path / "killed"
     args = ["train", "--data", photos, "--weights", small_run, "--out", out, "--epochs", 6, "--head-epochs", 2,
             "--batch-size", 4, "--max-steps-per-epoch", 3, "--precision", "float32"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen([sys.executable, "-m", "alexnet_launcher", *map(str, args)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    state = out / "state.json"
-    deadline = time.monotonic() + 240
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if state.exists() and json.loads(state.read_text())["epoch"] >= 3:
-                break
-            time.sleep(0.05)
-        assert process.poll() is None, "training ended before it could be killed"
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.wait()
-    done = json.loads(state.read_text())["epoch"]
+    done = kill_after_epoch(args, out, 3)
     assert 3 <= done < 6
     result = subprocess.run([sys.executable, "-m", "alexnet_launcher", *map(str, args)], capture_output=True,
-                            text=True, timeout=300, env=env)
+                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr
     assert f"Resuming {out} after epoch {done} of 6" in result.stderr
     rows = (out / "history.csv").read_text().splitlines()[1:]

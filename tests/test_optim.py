@@ -1,6 +1,8 @@
 """The optimizer and the learning-rate schedules against their formulas,
 computed here in NumPy, and the private Keras/TensorFlow hooks
-(``alexnet.keras_compat``): all present, and used nowhere else."""
+(``alexnet.keras_compat``): all present, and used nowhere else. The
+optimizer, schedule and loss tests run under every Keras backend (.ci/run
+runs this file under JAX and PyTorch too); the hooks are TensorFlow's."""
 
 import ast
 import math
@@ -12,13 +14,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from alexnet import keras_compat
 from alexnet.config import Config, resolve
 from alexnet.training.optim import (PaperSGD, SmoothedSparseCrossentropy, make_loss, make_optimizer, make_plateau,
                                    make_schedule)
 
+TENSORFLOW_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="hooks into TensorFlow's optimizer")
 SRC = Path(__file__).resolve().parents[1] / "src" / "alexnet"
 
 
@@ -35,9 +38,23 @@ def paper_rule(w, g_steps, lr, momentum=0.9, decay=5e-4):
 def run_optimizer(optimizer, model, gradients):
     """Applies each step's gradients, as gradients of the loss scaled by
     ``optimizer.scale_loss`` (by 1 except for loss scaling)."""
+    variables = model.trainable_variables
     for step in gradients:
-        scale = float(keras.ops.convert_to_numpy(optimizer.scale_loss(tf.constant(1.0))))
-        optimizer.apply_gradients(zip([tf.constant(g * scale) for g in step], model.trainable_variables))
+        scale = float(keras.ops.convert_to_numpy(optimizer.scale_loss(keras.ops.convert_to_tensor(1.0))))
+        grads = [keras.ops.convert_to_tensor(g * scale) for g in step]
+        if keras.backend.backend() != "jax":
+            optimizer.apply_gradients(zip(grads, variables))
+            continue
+        # JAX updates as its trainer does, without side effects inside a
+        # traced function (the loss-scale optimizer's update is an ops.cond).
+        if not optimizer.built:
+            optimizer.build(variables)
+        new_variables, new_state = optimizer.stateless_apply(
+            [v.value for v in optimizer.variables], grads, [v.value for v in variables])
+        for variable, value in zip(variables, new_variables):
+            variable.assign(value)
+        for variable, value in zip(optimizer.variables, new_state):
+            variable.assign(value)
 
 
 @pytest.mark.parametrize("precision", ["float32", "mixed_float16"])
@@ -46,15 +63,15 @@ def test_paper_sgd_follows_the_papers_update_rule(precision):
     the optimizer is wrapped for loss scaling and must do the same."""
     rng = np.random.default_rng(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, bias_initializer="ones")])
-    w0 = [np.array(v) for v in model.trainable_variables]
+    w0 = [keras.ops.convert_to_numpy(v) for v in model.trainable_variables]
     steps = [[rng.normal(size=v.shape).astype("float32") for v in w0] for _ in range(4)]
     optimizer = PaperSGD(0.1, momentum=0.9, l2=5e-4)
     if precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         assert keras_compat.updating_optimizer(optimizer).l2 == 5e-4
-        assert float(keras.ops.convert_to_numpy(optimizer.scale_loss(tf.constant(1.0)))) > 1  # the loss is scaled
+        assert float(keras.ops.convert_to_numpy(optimizer.scale_loss(keras.ops.convert_to_tensor(1.0)))) > 1  # the loss is scaled
     run_optimizer(optimizer, model, steps)
-    kernel, bias = (np.array(v) for v in model.trainable_variables)
+    kernel, bias = (keras.ops.convert_to_numpy(v) for v in model.trainable_variables)
     np.testing.assert_allclose(kernel, paper_rule(w0[0], [s[0] for s in steps], 0.1), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(bias, paper_rule(w0[1], [s[1] for s in steps], 0.1, decay=0.0), rtol=1e-6, atol=1e-6)
     # The decay is there: without it the kernel ends elsewhere.
@@ -157,17 +174,22 @@ def test_plateau_divides_by_ten_after_patience_epochs_without_improvement():
 
 # ------------------------------------------------------ private hooks --
 
+@TENSORFLOW_ONLY
 def test_every_private_hook_exists_in_the_installed_keras_and_tensorflow():
     keras_compat.check_all()
 
 
+@TENSORFLOW_ONLY
 def test_a_missing_hook_fails_with_one_line_naming_the_versions():
+    import tensorflow as tf
+
     with pytest.raises(keras_compat.InternalsChanged) as error:
         keras_compat._require(object(), "_all_reduce_sum_gradients", "the TensorFlow optimizer's gradient all-reduce")
     message = str(error.value)
     assert "\n" not in message and f"Keras {keras.__version__}" in message and f"TensorFlow {tf.__version__}" in message
 
 
+@TENSORFLOW_ONLY
 def test_the_all_reduce_hook_lands_on_the_optimizer_that_updates():
     """Under mixed_float16 Keras wraps the optimizer for loss scaling; the
     update (and its all-reduce) runs in the wrapped one."""

@@ -12,7 +12,7 @@ from alexnet.training import precision as P
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("ALEXNET_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("ALEXNET_NO_BF16", raising=False)
-    monkeypatch.setattr(P.tf.config, "list_physical_devices", lambda kind=None: [])
+    monkeypatch.setattr(P.backend, "has_gpu", lambda: False)
     return tmp_path / "precision.json"
 
 
@@ -36,6 +36,10 @@ def test_auto_takes_the_faster_precision_measured_here(cache, monkeypatch, float
     assert len(entries) == 1 and "Test Xeon" in next(iter(entries)) and "batch 256" in next(iter(entries))
     P.choose_precision("auto", None, (28, 28, 1), 10, 128, key="small")
     assert len(calls) == 4  # another batch size is another measurement
+    monkeypatch.setattr(P.backend, "version", lambda: "jax 0.0")
+    P.choose_precision("auto", None, (28, 28, 1), 10, 256, key="small")
+    assert len(calls) == 6  # another Keras backend, another measurement
+    assert any(key.split(" | ")[3] == "jax 0.0" for key in json.loads(cache.read_text()))
 
 
 def test_without_bfloat16_units_or_when_asked_nothing_is_measured(cache, monkeypatch):

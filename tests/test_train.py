@@ -3,17 +3,15 @@ resume after kill -9, and clear errors for bad input."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from alexnet.config import Config
 from alexnet.errors import UserError
 from alexnet.training.run import train
-from conftest import save_image
+from conftest import kill_after_epoch, save_image
 
 QUICK = dict(variant="small", batch_size=16, precision="float32", learning_rate=0.01, warmup_epochs=0.0)
 
@@ -174,22 +172,7 @@ def test_resume_after_kill_minus_nine(idx_dir, tmp_path):
     out = tmp_path / "killed"
     args = ["train", "--data", idx_dir, "--out", out, "--epochs", 6, "--batch-size", 16, "--lr", 0.01,
             "--precision", "float32", "--max-steps-per-epoch", 8]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen([sys.executable, "-m", "alexnet_launcher", *map(str, args)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    state = out / "state.json"
-    deadline = time.monotonic() + 240
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if state.exists() and json.loads(state.read_text())["epoch"] >= 2:
-                break
-            time.sleep(0.05)
-        assert process.poll() is None, "training ended before it could be killed"
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.wait()
-    done = json.loads(state.read_text())["epoch"]
+    done = kill_after_epoch(args, out, 2)
     assert 2 <= done < 6
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+import keras
 import numpy as np
 
 from alexnet.errors import UserError
@@ -34,7 +35,7 @@ def feature_maps(model, image, layers=CONV_LAYERS, *, path="model"):
     if classifier:
         outputs.append(model.get_layer("predictions").output)
     probe = keras.Model(model.inputs[0], outputs, name="feature_maps")
-    results = [np.asarray(r)[0] for r in probe(np.asarray(image, np.float32)[None], training=False)]
+    results = [keras.ops.convert_to_numpy(r)[0] for r in probe(np.asarray(image, np.float32)[None], training=False)]
     maps = {name: m.astype(np.float32) for name, m in zip(layers, results)}
     if not classifier:
         return maps, None

@@ -146,10 +146,10 @@ def run_train(args):
     from alexnet.config import Config
     from alexnet.training.run import train
 
-    if args.strategy != "default":
+    if args.strategy != "default" or args.devices is not None:
         from alexnet.backend import require_tensorflow
 
-        require_tensorflow(f"--strategy {args.strategy}")
+        require_tensorflow(f"--strategy {args.strategy}" if args.strategy != "default" else "--devices")
     # Flags left out are None: the config's defaults, or with --weights the source's.
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "run") and v is not None}
     if args.weights:

@@ -214,15 +214,11 @@ PAPER_RECIPE = dict(
 # `small` on 28-32 px data, tuned on Fashion-MNIST for the default job
 # (README, "The main job"; the trials behind each value are in BENCHMARKS.md):
 # SGD with Nesterov momentum, batch 256, a peak learning rate of 0.1 after
-# one epoch of warm-up, cosine decay over 12 epochs, label smoothing 0.1,
-# and weight decay 2e-4 entering the momentum as in the paper. Flips only:
-# shifts (--pad) gained nothing in runs this short. conv1 is fixed
-# PCA-whitening filters (alexnet/training/whitening.py): no gradient below
-# conv2 makes a step about 10% faster, at no cost in validation accuracy.
-# Those filters amplify the fine detail that resizing a picture blurs, so
-# half the training images are resampled (--resample 0.5) the way predict
-# resizes a user's picture: without it the trained model changed 5-9% of
-# its answers for enlarged test images, with it 2-4%.
+# one epoch of warm-up, cosine decay, label smoothing 0.1, and weight decay
+# 2e-4 entering the momentum as in the paper. conv1 is fixed PCA-whitening
+# filters (alexnet/training/whitening.py): no gradient below conv2. Those
+# filters amplify the fine detail that resizing a picture blurs, so half the
+# training images are resampled the way predict resizes a user's picture.
 SMALL_RECIPE = dict(
     epochs=12, batch_size=256, optimizer="sgd", learning_rate=0.1, nesterov=True,
     schedule="cosine", weight_decay=2e-4, warmup_epochs=1.0, label_smoothing=0.1, pad=0,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import os
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from alexnet.data.channels import convert_channels
 from alexnet.data.datasets import eval_dataset
@@ -19,21 +19,16 @@ from alexnet.saved import input_spec_for, load_model_file, source_for
 def predict_probabilities(model, dataset, ten_crop=False):
     """Class probabilities and labels for a dataset of (images, labels);
     with ``ten_crop`` each example is a stack of views (the ten crops) whose
-    probabilities are averaged."""
-
-    @tf.function
-    def step(images):
-        if ten_crop:
-            shape = tf.shape(images)
-            flat = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
-            probs = model(flat, training=False)
-            return tf.reduce_mean(tf.reshape(probs, [shape[0], shape[1], -1]), axis=1)
-        return model(images, training=False)
-
+    probabilities are averaged. Runs on every Keras backend (the dataset is
+    tf.data; the model's compiled ``predict_on_batch`` runs each batch)."""
     probs, labels = [], []
     for images, batch_labels in dataset:
-        probs.append(tf.cast(step(images), tf.float32).numpy())
-        labels.append(batch_labels.numpy())
+        images = np.asarray(images)
+        views = images.shape[1] if ten_crop else 1
+        flat = images.reshape((-1, *images.shape[2:])) if ten_crop else images
+        batch = np.asarray(keras.ops.convert_to_numpy(model.predict_on_batch(flat)), np.float32)
+        probs.append(batch.reshape(len(images), views, -1).mean(axis=1))
+        labels.append(np.asarray(batch_labels))
     return np.concatenate(probs), np.concatenate(labels)
 
 

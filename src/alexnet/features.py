@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
 
 from alexnet.errors import UserError
@@ -72,7 +73,8 @@ def _rows(extractor, spec, files, batch_size):
 
     def flush():
         batch = np.stack([np.asarray(image) for _, image in pending])
-        rows = np.asarray(extractor(batch, training=False), np.float32).reshape(len(pending), -1)
+        rows = keras.ops.convert_to_numpy(extractor(batch, training=False))
+        rows = np.asarray(rows, np.float32).reshape(len(pending), -1)
         done = [(file, row, None) for (file, _), row in zip(pending, rows)]
         pending.clear()
         return done

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -117,7 +118,7 @@ def predict(model_path, paths, *, top_k=None):
         except UserError as error:
             yield {"file": path, "error": str(error)}
             continue
-        probs = np.asarray(model(image[None], training=False), np.float32)[0]
+        probs = np.asarray(keras.ops.convert_to_numpy(model(np.asarray(image)[None], training=False)), np.float32)[0]
         best = np.argsort(-probs)[:top_k]
         yield {
             "file": path,

@@ -32,8 +32,8 @@ import sys
 from dataclasses import dataclass
 
 import keras
-import tensorflow as tf
 
+from alexnet import backend
 from alexnet.config import Config, Strategy, resolve
 from alexnet.data.datasets import eval_dataset, train_dataset
 from alexnet.errors import UserError, log
@@ -258,7 +258,7 @@ def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, 
         return finished
 
     if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
+        backend.make_deterministic()
     data, spec, record = R.prepare_data(config, channels=source.input_shape[-1])
     R.check_memory(config, data, spec)
     # The source's weights are float32; bfloat16 only when asked for.
@@ -312,7 +312,7 @@ def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, 
                 state.pop("plateau", None)  # the schedule of the stage before
         # else: resumed inside the stage; the checkpoint holds its frozen part and optimizer
         dist.prepare(model, train_ds.element_spec)
-        trainable = sum(int(tf.size(w)) for w in model.trainable_weights)
+        trainable = sum(int(math.prod(w.shape)) for w in model.trainable_weights)
         log(f"Epochs {done + 1}-{stage.end}: training {trainable:,} parameters at learning rate "
             f"{stage.learning_rate:g}.")
         plateau = make_plateau(config, "val_accuracy" if val_ds is not None else "accuracy") \
@@ -323,7 +323,7 @@ def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, 
             model.fit(train_ds, epochs=stage.end, initial_epoch=done, steps_per_epoch=steps,
                       validation_data=val_ds, callbacks=callbacks, shuffle=False,
                       verbose=1 if sys.stderr.isatty() else 2)
-        except (tf.errors.ResourceExhaustedError, MemoryError):
+        except backend.out_of_memory_errors():
             raise UserError(f"Out of memory while fine-tuning on {spec.crop}x{spec.crop} images in batches of "
                             f"{config.batch_size}: lower --batch-size (finished epochs are kept; a rerun "
                             "resumes).") from None

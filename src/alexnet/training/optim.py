@@ -1,8 +1,6 @@
-"""Optimizers, learning-rate schedules and the loss.
-
-TensorFlow is imported where it is used, not here: ``import alexnet``
-registers these classes with Keras under every backend (a saved, compiled
-model names them) without loading TensorFlow.
+"""Optimizers, learning-rate schedules and the loss, on ``keras.ops``: they
+run on every Keras backend, and ``import alexnet`` registers them (a saved,
+compiled model names them) without loading TensorFlow.
 """
 
 from __future__ import annotations
@@ -32,9 +30,7 @@ class PaperSGD(keras.optimizers.SGD):
         # strategy, already summed over the replicas, so the decay is added
         # once per step whatever the number of replicas.
         if self.l2 and _decayed(variable):
-            import tensorflow as tf
-
-            gradient = gradient + tf.cast(self.l2, gradient.dtype) * tf.cast(variable, gradient.dtype)
+            gradient = gradient + keras.ops.cast(self.l2, gradient.dtype) * keras.ops.cast(variable, gradient.dtype)
         super().update_step(gradient, variable, learning_rate)
 
     def get_config(self):
@@ -65,10 +61,8 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         self.label_smoothing = float(label_smoothing)
 
     def call(self, y_true, y_pred):
-        import tensorflow as tf
-
-        labels = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
-        targets = tf.one_hot(labels, tf.shape(y_pred)[-1], dtype=y_pred.dtype)
+        labels = keras.ops.cast(keras.ops.reshape(y_true, [-1]), "int32")
+        targets = keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1], dtype=y_pred.dtype)
         return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.label_smoothing)
 
     def get_config(self):

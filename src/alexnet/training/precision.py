@@ -6,7 +6,7 @@ Intel Xeon with the same flag (and no AMX) bfloat16 matrix products ran at
 about half float32's rate and a training step took 1.4x as long. So ``auto``
 times a few training steps of the run's own network in both precisions on
 this machine, picks the faster, and caches the answer per machine, network
-and batch size (``$ALEXNET_CACHE_DIR``, default ``~/.cache/alexnet``). GPUs
+batch size and Keras backend (``$ALEXNET_CACHE_DIR``, default ``~/.cache/alexnet``). GPUs
 take mixed float16 without a probe; CPUs without bfloat16 units float32.
 """
 
@@ -19,9 +19,10 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-PROBE_VERSION = 2  # 2: the key names the network by a hash of its definition
+from alexnet import backend
+
+PROBE_VERSION = 3  # 2: the key names the network by a hash of its definition; 3: and the Keras backend
 WARMUP_STEPS, TIMED_STEPS = 2, 4
 # bfloat16 must win clearly: its casts and float32 LRN cost more in a long
 # run than in a few steps, and a tie is better spent in float32.
@@ -79,12 +80,12 @@ def choose_precision(name, make_model, input_shape, classes, batch_size, key) ->
     and ``key`` names it in the cache."""
     if name != "auto":
         return name, "as asked (--precision)"
-    if tf.config.list_physical_devices("GPU"):
+    if backend.has_gpu():
         return "mixed_float16", "auto: a GPU"
     cpu, has_bf16 = cpu_description()
     if not has_bf16 or os.environ.get("ALEXNET_NO_BF16") is not None:
         return "float32", "auto: no bfloat16 matrix units on this CPU"
-    entry_key = f"v{PROBE_VERSION} | {cpu} | {os.cpu_count()} cpus | tf {tf.__version__} | {key} | batch {batch_size}"
+    entry_key = f"v{PROBE_VERSION} | {cpu} | {os.cpu_count()} cpus | {backend.version()} | {key} | batch {batch_size}"
     path = cache_file()
     try:
         with open(path, encoding="utf-8") as f:

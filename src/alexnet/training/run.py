@@ -22,8 +22,8 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from alexnet import backend
 from alexnet.config import Config, Strategy, resolve
 from alexnet.data.channels import convert_channels
 from alexnet.data.datasets import InputSpec, eval_dataset, plan_inputs, train_dataset, verify_files
@@ -85,7 +85,7 @@ def check_memory(config: Config, source: Source, spec: InputSpec):
     (forward, gradient, workspace) and 4 of every weight, plus 0.5 GB for
     TensorFlow itself. (GPU memory is left to TensorFlow's own error.)"""
     free = available_memory()
-    if free is None or tf.config.list_logical_devices("GPU"):
+    if free is None or backend.has_gpu():
         return
     model = build_model(config.replace(strategy=Strategy.DEFAULT), source, spec)  # the same shapes on one device
     per_image = sum(int(np.prod(layer.output.shape[1:])) for layer in model.layers[1:])
@@ -142,7 +142,8 @@ def compile_model(model, optimizer, loss):
         loss=loss,
         metrics=[
             keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
+            # k at most the number of classes: PyTorch's top-k refuses a larger k.
+            keras.metrics.SparseTopKCategoricalAccuracy(k=min(5, model.output_shape[-1]), name="top5_accuracy"),
         ],
     )
 
@@ -230,7 +231,7 @@ def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -
         return finished
 
     if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
+        backend.make_deterministic()
     source, spec, record = prepare_data(config)
     check_memory(config, source, spec)
     precision, why = _precision(config, source, spec, state)
@@ -267,7 +268,7 @@ def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -
     log(f"Training {model.name} ({model.count_params():,} parameters) on {source.name}: "
         f"{len(source.train):,} train / {len(source.val) if source.val else 0:,} val images, "
         f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, "
-        f"{config.epochs} epochs.")
+        f"{config.epochs} epochs, Keras on {backend.name()}.")
     log(f"Precision {precision}: {why}.")
     if dist.name is not Strategy.DEFAULT:
         log(f"Distribution: {dist.describe(config.batch_size)}")
@@ -294,7 +295,7 @@ def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -
                 shuffle=False,  # the tf.data pipeline shuffles
                 verbose=1 if sys.stderr.isatty() else 2,
             )
-        except (tf.errors.ResourceExhaustedError, MemoryError):
+        except backend.out_of_memory_errors():
             raise UserError(f"Out of memory while training {spec.crop}x{spec.crop} images in batches of "
                             f"{config.batch_size}: lower --batch-size or --image-size (finished epochs are "
                             "kept; a rerun with the same settings resumes).") from None
@@ -345,6 +346,7 @@ def finish(model, config, source, spec, state, precision):
         "train_seconds": round(state["train_seconds"], 1),
         "fit_exit_seconds": state.get("fit_exit_seconds"),
         "precision": precision,
+        "backend": backend.version(),
         "dataset": source.name,
         "variant": config.variant,
         "train_images": len(source.train),

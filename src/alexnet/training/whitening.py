@@ -8,9 +8,8 @@ kept with both signs (``+v`` and ``-v``), so that the ReLU after conv1 passes
 each direction's positive and negative half and loses nothing of those
 ``F/2`` components. The outputs then have about unit variance and are
 uncorrelated, which the layers above learn from sooner; conv1 is not trained
-(nor its zero bias), which also spares its weight gradient. In the default
-job (issue #13, BENCHMARKS.md) this made a training step about 10% faster and
-the first epoch's validation accuracy 84-87% instead of 80-83%. The same idea
+(nor its zero bias), which also spares its weight gradient (BENCHMARKS.md,
+issue #13, has what that bought in the default job). The same idea
 (and its name) is in Keller Jordan's airbench for CIFAR-10, on 2x2 patches.
 """
 
@@ -19,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import keras
 import numpy as np
 
 from alexnet.errors import UserError, log
@@ -103,7 +103,7 @@ def whiten_conv1(model, source, spec, seed: int = 0):
                         f"{2 * kh * kw * channels}; this conv1 has {filters}. Use --conv1-init random.")
     rng = np.random.default_rng(seed)
     normalize = model.get_layer("preprocess").normalize  # float32, as the model's first layer computes it
-    patches = [random_patches(normalize(batch).numpy(), kh, kw, PATCHES_PER_IMAGE, rng)
+    patches = [random_patches(keras.ops.convert_to_numpy(normalize(batch)), kh, kw, PATCHES_PER_IMAGE, rng)
                for batch in sample_images(source, spec, IMAGES, seed)]
     kernel = whitening_filters(np.concatenate(patches), (kh, kw, channels, filters))
     conv1.kernel.assign(kernel)
