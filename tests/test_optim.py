@@ -1,6 +1,6 @@
 """The optimizer and the learning-rate schedules against their formulas,
 computed here in NumPy, and the private Keras/TensorFlow hooks
-(``alexnet.keras_compat``): all present, and used nowhere else. The
+(``alexnet.keras_internals``): all present, and used nowhere else. The
 optimizer, schedule and loss tests run under every Keras backend (.ci/run
 runs this file under JAX and PyTorch too); the hooks are TensorFlow's."""
 
@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import pytest
 
-from alexnet import keras_compat
+from alexnet import keras_internals
 from alexnet.config import Config, resolve
 from alexnet.training.optim import (PaperSGD, SmoothedSparseCrossentropy, make_loss, make_optimizer, make_plateau,
                                    make_schedule)
@@ -68,7 +68,7 @@ def test_paper_sgd_follows_the_papers_update_rule(precision):
     optimizer = PaperSGD(0.1, momentum=0.9, l2=5e-4)
     if precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        assert keras_compat.updating_optimizer(optimizer).l2 == 5e-4
+        assert keras_internals.updating_optimizer(optimizer).l2 == 5e-4
         assert float(keras.ops.convert_to_numpy(optimizer.scale_loss(keras.ops.convert_to_tensor(1.0)))) > 1  # the loss is scaled
     run_optimizer(optimizer, model, steps)
     kernel, bias = (keras.ops.convert_to_numpy(v) for v in model.trainable_variables)
@@ -176,15 +176,15 @@ def test_plateau_divides_by_ten_after_patience_epochs_without_improvement():
 
 @TENSORFLOW_ONLY
 def test_every_private_hook_exists_in_the_installed_keras_and_tensorflow():
-    keras_compat.check_all()
+    keras_internals.check_all()
 
 
 @TENSORFLOW_ONLY
 def test_a_missing_hook_fails_with_one_line_naming_the_versions():
     import tensorflow as tf
 
-    with pytest.raises(keras_compat.InternalsChanged) as error:
-        keras_compat._require(object(), "_all_reduce_sum_gradients", "the TensorFlow optimizer's gradient all-reduce")
+    with pytest.raises(keras_internals.InternalsChanged) as error:
+        keras_internals._require(object(), "_all_reduce_sum_gradients", "the TensorFlow optimizer's gradient all-reduce")
     message = str(error.value)
     assert "\n" not in message and f"Keras {keras.__version__}" in message and f"TensorFlow {tf.__version__}" in message
 
@@ -195,18 +195,18 @@ def test_the_all_reduce_hook_lands_on_the_optimizer_that_updates():
     update (and its all-reduce) runs in the wrapped one."""
     inner = PaperSGD()
     outer = keras.optimizers.LossScaleOptimizer(inner)
-    with keras_compat.no_gradient_all_reduce(outer):
+    with keras_internals.no_gradient_all_reduce(outer):
         assert "_all_reduce_sum_gradients" in vars(inner) and "_all_reduce_sum_gradients" not in vars(outer)
     assert "_all_reduce_sum_gradients" not in vars(inner)
 
 
 def test_no_private_attribute_is_used_outside_the_compatibility_module():
     """Attributes named _x of anything but self/cls (our own classes'
-    internals), and tf.__internal__, appear only in keras_compat.py."""
+    internals), and tf.__internal__, appear only in keras_internals.py."""
     allowed = {("os", "_exit")}  # public, documented
     found = []
     for path in sorted(SRC.rglob("*.py")):
-        if path.name == "keras_compat.py":
+        if path.name == "keras_internals.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.Attribute):

@@ -95,7 +95,7 @@ def AlexNet(
         preprocessing: ``dict(mean=..., std=..., scale=..., channel_order=...)``
             for the ``preprocess`` layer; ``None`` takes the variant's.
     """
-    spec = get_variant(variant)
+    net = get_variant(variant)
     check_arguments(activation=activation, classes=classes, dropout=dropout)
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
@@ -104,12 +104,12 @@ def AlexNet(
             "weights must be None or the path of an existing .keras or .weights.h5 "
             f"file (nothing is downloaded; see `alexnet import-weights`), got {weights!r}."
         )
-    preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
+    preprocessing = dict(net.preprocessing if preprocessing is None else preprocessing)
 
     if input_tensor is not None and input_shape is None:
         input_shape = tuple(input_tensor.shape[1:])
-    input_shape = tuple(spec.default_input_shape if input_shape is None else input_shape)
-    check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling)
+    input_shape = tuple(net.default_input_shape if input_shape is None else input_shape)
+    check_input_shape(net, input_shape, preprocessing, include_top, overlapping_pooling)
 
     if input_tensor is None:
         inputs = keras.Input(shape=input_shape, name="image")
@@ -119,10 +119,10 @@ def AlexNet(
         inputs = keras.Input(tensor=input_tensor, shape=input_shape, name="image")
 
     x = Preprocess(**preprocessing, name="preprocess")(inputs)
-    plan = layer_plan(spec, lrn=lrn, overlapping_pooling=overlapping_pooling, include_top=include_top,
+    plan = layer_plan(net, lrn=lrn, overlapping_pooling=overlapping_pooling, include_top=include_top,
                       dropout=dropout, classes=classes)
     for step_name, step in plan:
-        x = _apply(x, step_name, step, spec, activation, classifier_activation)
+        x = _apply(x, step_name, step, net, activation, classifier_activation)
     if not include_top and pooling == "avg":
         x = keras.layers.GlobalAveragePooling2D(data_format=CHANNELS_LAST, name="avg_pool")(x)
     elif not include_top and pooling == "max":
@@ -131,7 +131,7 @@ def AlexNet(
     if input_tensor is not None:  # keras.applications' convention
         sources = keras.utils.get_source_inputs(input_tensor)
         inputs = sources[0] if len(sources) == 1 else sources
-    model = keras.Model(inputs, x, name=name or f"alexnet_{spec.name}")
+    model = keras.Model(inputs, x, name=name or f"alexnet_{net.name}")
     if weights is not None:
         _load_weights(model, os.fspath(weights))
     return model
@@ -147,14 +147,14 @@ def check_arguments(*, activation, classes, dropout):
         raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
 
 
-def kernel_initializer(spec: Variant):
-    """A new initializer for ``spec``'s weights: the paper's N(0, 0.01) or a Keras one by name."""
-    if spec.init == "paper":
+def kernel_initializer(net: Variant):
+    """A new initializer for ``net``'s weights: the paper's N(0, 0.01) or a Keras one by name."""
+    if net.init == "paper":
         return keras.initializers.RandomNormal(stddev=0.01)
-    return keras.initializers.get(spec.init)
+    return keras.initializers.get(net.init)
 
 
-def _apply(x, name, step, spec: Variant, activation, classifier_activation):
+def _apply(x, name, step, net: Variant, activation, classifier_activation):
     """``x`` through the Keras layer for one step of :func:`layer_plan`."""
     match step:
         case Conv():
@@ -170,7 +170,7 @@ def _apply(x, name, step, spec: Variant, activation, classifier_activation):
                 groups=step.groups,
                 data_format=CHANNELS_LAST,
                 activation=activation,
-                kernel_initializer=kernel_initializer(spec),
+                kernel_initializer=kernel_initializer(net),
                 bias_initializer=keras.initializers.Constant(step.bias_init),
                 name=name,
             )(x)
@@ -189,7 +189,7 @@ def _apply(x, name, step, spec: Variant, activation, classifier_activation):
             return keras.layers.Dense(
                 step.units,
                 activation=activation,
-                kernel_initializer=kernel_initializer(spec),
+                kernel_initializer=kernel_initializer(net),
                 bias_initializer=keras.initializers.Constant(step.bias_init),
                 name=name,
             )(x)
@@ -197,15 +197,15 @@ def _apply(x, name, step, spec: Variant, activation, classifier_activation):
             return keras.layers.Dense(
                 step.units,
                 activation=classifier_activation,
-                kernel_initializer=kernel_initializer(spec),
+                kernel_initializer=kernel_initializer(net),
                 dtype="float32",  # whatever the mixed-precision policy
                 name=name,
             )(x)
     raise TypeError(f"Unknown step {name}: {step!r}")
 
 
-def check_input_shape(spec, input_shape, preprocessing, include_top, overlapping_pooling):
-    """Refuses an input shape that ``spec`` cannot take, naming the smallest it can."""
+def check_input_shape(net, input_shape, preprocessing, include_top, overlapping_pooling):
+    """Refuses an input shape that ``net`` cannot take, naming the smallest it can."""
     if len(input_shape) != 3:
         raise ValueError(
             f"input_shape must be (height, width, channels), got {input_shape!r}."
@@ -217,22 +217,22 @@ def check_input_shape(spec, input_shape, preprocessing, include_top, overlapping
                    len(_as_sequence("std", preprocessing.get("std", 1.0))))
     if expected > 1 and channels != expected:
         raise ValueError(
-            f"Variant {spec.name!r} expects {expected} input channels (its "
+            f"Variant {net.name!r} expects {expected} input channels (its "
             f"preprocessing has {expected} per-channel values), got input_shape "
             f"{input_shape!r}; pass `preprocessing=` to use other channels."
         )
     for side in (height, width):
         if side is None:
-            if include_top and spec.adaptive_pool is None:
+            if include_top and net.adaptive_pool is None:
                 raise ValueError(
                     f"include_top=True needs a fixed input size for variant "
-                    f"{spec.name!r}, got input_shape {input_shape!r}."
+                    f"{net.name!r}, got input_shape {input_shape!r}."
                 )
             continue
-        if feature_map_size(spec, side, overlapping_pooling) is None:
+        if feature_map_size(net, side, overlapping_pooling) is None:
             raise ValueError(
-                f"Input {height}x{width} is too small for variant {spec.name!r}: "
-                f"it needs at least {minimum_input_size(spec, overlapping_pooling)} "
+                f"Input {height}x{width} is too small for variant {net.name!r}: "
+                f"it needs at least {minimum_input_size(net, overlapping_pooling)} "
                 f"pixels per side, got input_shape {input_shape!r}."
             )
 

@@ -128,31 +128,31 @@ class Variant:
     pool_before_lrn: bool = False
 
 
-def layer_plan(spec: Variant, *, lrn: bool | None = None, overlapping_pooling: bool = True,
+def layer_plan(net: Variant, *, lrn: bool | None = None, overlapping_pooling: bool = True,
                include_top: bool = True, dropout: float = 0.5, classes: int = 1000):
-    """The network ``spec`` describes, as ``(name, step)`` pairs in order.
+    """The network ``net`` describes, as ``(name, step)`` pairs in order.
 
     ``lrn=None`` takes the variant's default; ``dropout=0`` leaves the
     dropout steps out; without ``include_top`` the plan ends after pooling.
     """
-    lrn = spec.lrn if lrn is None else bool(lrn)
-    pool = MaxPool(3 if overlapping_pooling else 2, 2, spec.pool_padding)
+    lrn = net.lrn if lrn is None else bool(lrn)
+    pool = MaxPool(3 if overlapping_pooling else 2, 2, net.pool_padding)
     steps = []
-    for index, conv in enumerate(spec.convs, start=1):
+    for index, conv in enumerate(net.convs, start=1):
         steps.append((f"conv{index}", conv))
         normalize = [(f"lrn{index}", LRN())] if conv.lrn and lrn else []
         downsample = [(f"pool{index}", pool)] if conv.pool else []
-        steps += downsample + normalize if spec.pool_before_lrn else normalize + downsample
-    if spec.adaptive_pool is not None:
-        steps.append(("avgpool", AdaptiveAvgPool(spec.adaptive_pool)))
+        steps += downsample + normalize if net.pool_before_lrn else normalize + downsample
+    if net.adaptive_pool is not None:
+        steps.append(("avgpool", AdaptiveAvgPool(net.adaptive_pool)))
     if not include_top:
         return tuple(steps)
     steps.append(("flatten", Flatten()))
-    for index, units in zip((6, 7), spec.fc_units):
-        if dropout and spec.dropout_before_fc:
+    for index, units in zip((6, 7), net.fc_units):
+        if dropout and net.dropout_before_fc:
             steps.append((f"drop{index}", Dropout(dropout)))
-        steps.append((f"fc{index}", FC(units, spec.fc_bias_init)))
-        if dropout and not spec.dropout_before_fc:
+        steps.append((f"fc{index}", FC(units, net.fc_bias_init)))
+        if dropout and not net.dropout_before_fc:
             steps.append((f"drop{index}", Dropout(dropout)))
     steps.append(("predictions", Predictions(classes)))
     return tuple(steps)
@@ -289,10 +289,10 @@ SMALL_HALF = half_width(SMALL, name="small-half")
 VARIANTS = {v.name: v for v in (PAPER, SINGLE, OWT, SMALL, SMALL_2TOWER, SMALL_HALF)}
 
 
-def feature_map_size(spec: Variant, size: int, overlapping_pooling: bool = True) -> int | None:
+def feature_map_size(net: Variant, size: int, overlapping_pooling: bool = True) -> int | None:
     """Spatial size after pool5 for an input of ``size`` pixels, or ``None``
     if some layer would receive less than its window."""
-    for _, step in layer_plan(spec, overlapping_pooling=overlapping_pooling, include_top=False):
+    for _, step in layer_plan(net, overlapping_pooling=overlapping_pooling, include_top=False):
         if isinstance(step, (Conv, MaxPool)):
             size = step.output_size(size)
             if size is None or size < 1:
@@ -300,10 +300,10 @@ def feature_map_size(spec: Variant, size: int, overlapping_pooling: bool = True)
     return size
 
 
-def minimum_input_size(spec: Variant, overlapping_pooling: bool = True) -> int:
-    """The smallest square input ``spec`` accepts (see :func:`feature_map_size`)."""
+def minimum_input_size(net: Variant, overlapping_pooling: bool = True) -> int:
+    """The smallest square input ``net`` accepts (see :func:`feature_map_size`)."""
     size = 1
-    while feature_map_size(spec, size, overlapping_pooling) is None:
+    while feature_map_size(net, size, overlapping_pooling) is None:
         size += 1
     return size
 

@@ -32,7 +32,7 @@ require_tensorflow("alexnet.compat.v1 (TensorFlow 1-style graphs)")  # before im
 
 import tensorflow as tf  # noqa: E402
 
-from alexnet import variants as net  # noqa: E402
+from alexnet import variants  # noqa: E402
 from alexnet.variants import get_variant, layer_plan  # noqa: E402
 
 v1 = tf.compat.v1
@@ -77,42 +77,42 @@ def inference(images, num_classes, keep_prob, variant="paper", activation="relu"
     ``keep_prob`` is the dropout keep probability (a float or a scalar
     placeholder: 0.5 to train as the paper, 1.0 to test).
     """
-    spec = get_variant(variant)
+    net = get_variant(variant)
     activations = {"relu": tf.nn.relu, "tanh": tf.nn.tanh}
     if activation not in activations:
         raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}.")
     act = activations[activation]
-    pre = dict(spec.preprocessing if preprocessing is None else preprocessing)
+    pre = dict(net.preprocessing if preprocessing is None else preprocessing)
     x = tf.cast(images, tf.float32)
     if pre.get("channel_order", "rgb") == "bgr":  # as alexnet.layers.Preprocess
         x = tf.reverse(x, axis=[-1])
     x = (x * pre.get("scale", 1.0) - pre.get("mean", (0.0,))) / pre.get("std", (1.0,))
     # Every dropout step is kept: its rate, 1 - keep_prob, is fed at run time.
-    plan = layer_plan(spec, lrn=lrn, overlapping_pooling=overlapping_pooling, dropout=0.5, classes=num_classes)
+    plan = layer_plan(net, lrn=lrn, overlapping_pooling=overlapping_pooling, dropout=0.5, classes=num_classes)
     for name, step in plan:
         match step:
-            case net.Conv():
+            case variants.Conv():
                 with v1.variable_scope(name):
-                    x = _conv(x, step, spec.init, act)
-            case net.LRN():  # the paper's k=2, n=5, alpha=1e-4, beta=0.75 in TensorFlow's convention
+                    x = _conv(x, step, net.init, act)
+            case variants.LRN():  # the paper's k=2, n=5, alpha=1e-4, beta=0.75 in TensorFlow's convention
                 x = tf.nn.local_response_normalization(x, 2, 2.0, 1e-4, 0.75, name=name)
-            case net.MaxPool():
+            case variants.MaxPool():
                 x = tf.nn.max_pool2d(x, step.size, step.stride, step.padding.upper(), name=name)
-            case net.AdaptiveAvgPool():
+            case variants.AdaptiveAvgPool():
                 if tuple(x.shape[1:3]) != step.size:
                     raise ValueError(f"the v1 graph of {variant!r} needs a 224x224 input, "
                                      f"got {tuple(images.shape[1:])!r}")
-            case net.Flatten():
+            case variants.Flatten():
                 x = tf.reshape(x, [-1, x.shape[1] * x.shape[2] * x.shape[3]])
-            case net.Dropout():
+            case variants.Dropout():
                 x = tf.nn.dropout(x, rate=1 - keep_prob)
-            case net.FC():
+            case variants.FC():
                 with v1.variable_scope(name):
-                    w = _weights("kernel", [x.shape[-1], step.units], spec.init)
+                    w = _weights("kernel", [x.shape[-1], step.units], net.init)
                     x = act(tf.matmul(x, w) + _bias(step.units, step.bias_init))
-            case net.Predictions():
+            case variants.Predictions():
                 with v1.variable_scope(name):
-                    w = _weights("kernel", [x.shape[-1], step.units], spec.init)
+                    w = _weights("kernel", [x.shape[-1], step.units], net.init)
                     return tf.matmul(x, w) + _bias(step.units, 0.0)
     raise ValueError(f"the plan of {variant!r} has no predictions step")
 

@@ -1,4 +1,4 @@
-"""Gives a :class:`~alexnet.data.source.Source` the colour mode a model
+"""Gives a :class:`~alexnet.data.splits.Source` the colour mode a model
 takes: a grey model on an RGB folder, an RGB model on grey Fashion-MNIST.
 
 Files are converted as they are decoded (``Source.channels`` is what
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alexnet.data.source import Source
+from alexnet.data.splits import Source
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # as pipeline.rgb_to_gray
 

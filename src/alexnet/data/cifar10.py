@@ -11,7 +11,7 @@ import tarfile
 
 import numpy as np
 
-from alexnet.data.source import Source, Split, keras_cache_dir
+from alexnet.data.splits import Source, Split, keras_cache_dir
 from alexnet.errors import UserError
 
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from alexnet.data.source import Source, Split, keras_cache_dir
+from alexnet.data.splits import Source, Split, keras_cache_dir
 from alexnet.errors import UserError
 
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)

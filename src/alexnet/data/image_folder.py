@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from alexnet.data.source import Source, Split, hold_out
+from alexnet.data.splits import Source, Split, hold_out
 from alexnet.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp")

@@ -23,7 +23,7 @@ from alexnet.data.fashion_mnist import (
     FASHION_MNIST_CLASSES, FASHION_MNIST_DIRS, FASHION_MNIST_FILES, find_fashion_mnist, load_fashion_mnist, read_idx,
 )
 from alexnet.data.image_folder import IMAGE_EXTENSIONS, bmp_palette_problem, load_image_folder, looks_like_image
-from alexnet.data.source import Source, Split, hold_out
+from alexnet.data.splits import Source, Split, hold_out
 from alexnet.data.tfrecords import load_tfds, load_tfrecords
 from alexnet.errors import UserError
 

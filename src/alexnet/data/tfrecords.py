@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from alexnet.data.source import Source, Split
+from alexnet.data.splits import Source, Split
 from alexnet.errors import UserError
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from alexnet import variants as net
+from alexnet import variants
 from alexnet.errors import UserError, first_line
 from alexnet.importers.onnx_read import SKIPPED, node_label
 
@@ -18,19 +18,19 @@ def _layout():
     Reshape/Flatten merged): ``(op_type, layer name or None)``. Caffe's
     ReLU is a node of its own; in Keras it is the conv or dense layer's
     activation."""
-    ops = {net.Conv: "Conv", net.LRN: "LRN", net.MaxPool: "MaxPool", net.Flatten: "Flatten",
-           net.FC: "Gemm", net.Predictions: "Gemm"}
+    ops = {variants.Conv: "Conv", variants.LRN: "LRN", variants.MaxPool: "MaxPool", variants.Flatten: "Flatten",
+           variants.FC: "Gemm", variants.Predictions: "Gemm"}
     layout = []
-    for name, step in net.layer_plan(net.PAPER, dropout=0):
+    for name, step in variants.layer_plan(variants.PAPER, dropout=0):
         layout.append((ops[type(step)], name))
-        if isinstance(step, (net.Conv, net.FC)):
+        if isinstance(step, (variants.Conv, variants.FC)):
             layout.append(("Relu", None))
     return tuple(layout)
 
 
 LAYOUT = _layout()
 # The paper variant's convolutions by name: kernel, stride, padding, groups.
-CONVS = {name: step for name, step in net.layer_plan(net.PAPER, include_top=False) if isinstance(step, net.Conv)}
+CONVS = {name: step for name, step in variants.layer_plan(variants.PAPER, include_top=False) if isinstance(step, variants.Conv)}
 FLATTENS = {"Flatten", "Reshape"}
 
 

@@ -72,14 +72,14 @@ def expected_shapes(classes=1000):
     """``{key: shape}`` of torchvision's AlexNet state dict, in order."""
     from alexnet.variants import get_variant
 
-    spec = get_variant("owt")
+    net = get_variant("owt")
     shapes, channels = {}, 3
-    for conv, key in zip(spec.convs, CONVS.values()):
+    for conv, key in zip(net.convs, CONVS.values()):
         shapes[f"{key}.weight"] = (conv.filters, channels // conv.groups, conv.kernel, conv.kernel)
         shapes[f"{key}.bias"] = (conv.filters,)
         channels = conv.filters
-    rows, cols = spec.adaptive_pool
-    units = [channels * rows * cols, *spec.fc_units, classes]
+    rows, cols = net.adaptive_pool
+    units = [channels * rows * cols, *net.fc_units, classes]
     for key, fan_in, fan_out in zip(DENSES.values(), units, units[1:]):
         shapes[f"{key}.weight"] = (fan_out, fan_in)
         shapes[f"{key}.bias"] = (fan_out,)

@@ -56,7 +56,7 @@ import contextlib
 import keras
 import numpy as np
 
-from alexnet import variants as net
+from alexnet import variants
 from alexnet.backend import require_tensorflow
 from alexnet.layers import Preprocess
 from alexnet.towers.layers import (
@@ -105,44 +105,44 @@ def TwoTowerAlexNet(
     require_tensorflow("The two-tower model (tf.device placement per tower)")
     if variant != "paper":
         raise ValueError(f"Only the paper variant has two towers, got variant {variant!r}.")
-    spec = get_variant(variant)
+    net = get_variant(variant)
     check_arguments(activation=activation, classes=classes, dropout=dropout)
-    preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
-    input_shape = tuple(spec.default_input_shape if input_shape is None else input_shape)
-    check_input_shape(spec, input_shape, preprocessing, True, overlapping_pooling)
-    init = kernel_initializer(spec)
-    plan = layer_plan(spec, lrn=lrn, overlapping_pooling=overlapping_pooling, dropout=dropout, classes=classes)
+    preprocessing = dict(net.preprocessing if preprocessing is None else preprocessing)
+    input_shape = tuple(net.default_input_shape if input_shape is None else input_shape)
+    check_input_shape(net, input_shape, preprocessing, True, overlapping_pooling)
+    init = kernel_initializer(net)
+    plan = layer_plan(net, lrn=lrn, overlapping_pooling=overlapping_pooling, dropout=dropout, classes=classes)
 
     with placement(devices) if devices is not None else contextlib.nullcontext():
         inputs = keras.Input(shape=input_shape, name="image")
         x = Preprocess(**preprocessing, name="preprocess")(inputs)
         for step_name, step in plan:
             match step:
-                case net.Conv():
+                case variants.Conv():
                     x = GroupedConv2D(
                         step.filters, step.kernel, strides=step.stride, padding=step.padding, groups=step.groups,
                         activation=activation, kernel_initializer=init,
                         bias_initializer=keras.initializers.Constant(step.bias_init), name=step_name,
                     )(x)
-                case net.LRN():
+                case variants.LRN():
                     x = LocalResponseNormalization(name=step_name)(x)
-                case net.MaxPool():
+                case variants.MaxPool():
                     x = MaxPooling2D(step.size, step.stride, padding=step.padding, data_format="channels_last",
                                      name=step_name)(x)
-                case net.Flatten():
+                case variants.Flatten():
                     pass  # the tower Dense layers flatten the towers' maps themselves
-                case net.FC():
+                case variants.FC():
                     x = Dense(step.units, activation=activation, kernel_initializer=init,
                               bias_initializer=keras.initializers.Constant(step.bias_init), name=step_name)(x)
-                case net.Dropout():
+                case variants.Dropout():
                     x = Dropout(step.rate, name=step_name)(x)
-                case net.Predictions():
+                case variants.Predictions():
                     x = Dense(step.units, activation=classifier_activation, kernel_initializer=init, split=False,
                               dtype="float32", name=step_name)(x)
                 case _:
                     raise ValueError(f"The two-tower model has no {step_name} ({step!r}).")
         outputs = x
-    return TwoTowerModel(inputs, outputs, name=name or f"alexnet_{spec.name}_two_tower")
+    return TwoTowerModel(inputs, outputs, name=name or f"alexnet_{net.name}_two_tower")
 
 
 def is_two_tower(model) -> bool:

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from alexnet import keras_compat
+from alexnet import keras_internals
 from alexnet.layers import PACKAGE
 
 def colocated_gradients(loss, variables):
@@ -30,7 +30,7 @@ def beside_inputs():
     def source_of(tensor):
         graph = tensor.graph
         if tensor.name not in captured.setdefault(graph, {}):  # variables are captured as they are first read
-            captured[graph] = keras_compat.captures(graph)
+            captured[graph] = keras_internals.captures(graph)
         return captured[graph].get(tensor.name)
 
     def device_of(tensor):
@@ -68,7 +68,7 @@ class TwoTowerModel(keras.Model):
     The step is Keras' own (loss, loss scaling under mixed_float16, update,
     metrics) through public methods, with two changes: the gradients come from
     :func:`colocated_gradients`, and with one replica the optimizer applies
-    them without an all-reduce (:func:`alexnet.keras_compat.no_gradient_all_reduce`).
+    them without an all-reduce (:func:`alexnet.keras_internals.no_gradient_all_reduce`).
     """
 
     def train_step(self, data):
@@ -80,7 +80,7 @@ class TwoTowerModel(keras.Model):
         self._loss_metric().update_state(loss, sample_weight=tf.shape(x)[0])
         variables = self.trainable_variables
         gradients = colocated_gradients(self.optimizer.scale_loss(loss), variables)
-        with beside_inputs(), keras_compat.no_gradient_all_reduce(self.optimizer):
+        with beside_inputs(), keras_internals.no_gradient_all_reduce(self.optimizer):
             self.optimizer.apply_gradients(zip(gradients, variables))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 

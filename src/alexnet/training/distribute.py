@@ -256,12 +256,12 @@ def _deadline(seconds, message):
 
 def _keras_multiworker_fixes(model, element_spec):
     """Works around Keras 3's ``fit``/``evaluate`` under
-    ``MultiWorkerMirroredStrategy`` (see :mod:`alexnet.keras_compat`):
+    ``MultiWorkerMirroredStrategy`` (see :mod:`alexnet.keras_internals`):
     the model is built from the dataset's ``element_spec`` rather than from a
     first batch averaged over the replicas, and every step's metrics are
     averaged over the workers, so that every worker logs the same numbers.
     """
-    from alexnet import keras_compat
+    from alexnet import keras_internals
 
-    keras_compat.build_from_spec(model, element_spec)
-    keras_compat.metrics_with_batch_axis(model)
+    keras_internals.build_from_spec(model, element_spec)
+    keras_internals.metrics_with_batch_axis(model)

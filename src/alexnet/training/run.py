@@ -47,11 +47,11 @@ def prepare_data(config: Config, channels=None):
     if channels is not None:
         convert_channels(source, channels)
     record = split_record(config.data, config.val_fraction, config.seed, source)  # before bad files are dropped
-    spec_variant = get_variant(config.variant)
+    net = get_variant(config.variant)
     crop = config.image_size
     if crop is None:
         native = source.small and base_variant(config.variant) == "small"
-        crop = source.image_size if native else spec_variant.default_input_shape[0]
+        crop = source.image_size if native else net.default_input_shape[0]
     if config.resize == 0 and source.train.files is not None:
         min_size = crop
     else:

@@ -4,7 +4,7 @@ them, and only here.
 Everything else in the package holds to the public contract. Each hook below
 checks, when it is first used, that the attribute it needs is there, and
 otherwise stops with one line naming the Keras and TensorFlow versions;
-``tests/test_keras_compat.py`` checks all of them at once, so a release that
+``tests/test_keras_internals.py`` checks all of them at once, so a release that
 drops one fails the tests the day it is installed. The versions tested are
 in ``pyproject.toml`` and DISTRIBUTED.md.
 
@@ -38,7 +38,7 @@ def _require(owner, name, what):
         raise InternalsChanged(
             f"alexnet relies on {what} ({where}.{name}), which Keras {keras.__version__} with TensorFlow "
             f"{tf.__version__} does not have; use the versions pyproject.toml names, or update "
-            "alexnet/keras_compat.py.")
+            "alexnet/keras_internals.py.")
     return getattr(owner, name)
 
 
@@ -117,7 +117,7 @@ def metrics_with_batch_axis(model):
 
 def check_all():
     """Checks every hook's attribute against the installed Keras and
-    TensorFlow (what tests/test_keras_compat.py runs); raises
+    TensorFlow (what tests/test_keras_internals.py runs); raises
     :class:`InternalsChanged` for the first that is missing."""
     optimizer = keras.optimizers.SGD()
     _require(type(optimizer), "_all_reduce_sum_gradients", "the TensorFlow optimizer's gradient all-reduce")
