@@ -3,13 +3,11 @@ mixed bfloat16 on CPUs with bfloat16 units, mixed float16 on GPUs) against
 float32, same recipe, budget and seeds.
 
     python benchmarks/precision_accuracy.py [--data fashion_mnist] [--epochs 6]
-                                            [--seeds 2] [--out runs/reproduce]
+                                            [--seeds 2] [--out runs/precision]
 
-Both arms are the reproduction baseline (``small``, its recipe compressed to
-``--epochs``; see ``alexnet.reproduce``) and differ in ``precision`` only.
-The default arm's run directory is the reproduction's ``baseline`` arm, so
-with the same ``--out`` as ``alexnet reproduce`` it is reused, not trained
-again; the float32 arm trains into ``OUT/runs/float32/seed<k>``. Writes
+Both arms are ordinary ``alexnet train`` runs of ``small`` with its recipe
+(compressed to ``--epochs``) and differ in ``precision`` only; they train
+into ``OUT/<default|float32>/seed<k>`` (rerun to resume or reuse). Writes
 ``OUT/precision.md`` and ``OUT/precision.json`` and prints the Markdown.
 Training times in the table are only comparable when both arms ran on an
 otherwise idle machine; the throughput benchmark (``run.py``) is the
@@ -23,19 +21,26 @@ import json
 import os
 import statistics
 
-from alexnet.reproduce.experiments import (
-    BASELINE, DEFAULT_EPOCHS, DEFAULT_SEEDS, Arm, base_config, native_image_size, run_arm,
-)
+from alexnet.config import Config
 
-FLOAT32 = Arm("float32", "float32", {"precision": "float32"})
 TOLERANCE_POINTS = 0.3  # issue #6: the fast default within 0.3 points of float32
 
 
+def run_arm(base, precision, seed, out):
+    """One ``train`` run (resumed or reused when its folder holds one); its metrics."""
+    from alexnet.training.run import train
+
+    folder = os.path.join(out, "default" if precision == "auto" else precision, f"seed{seed}")
+    train(base.replace(precision=precision, seed=seed, out=folder))
+    with open(os.path.join(folder, "metrics.json"), encoding="utf-8") as f:
+        return {"metrics": json.load(f)}
+
+
 def compare(data, out, epochs, seeds):
-    base = base_config(data, out, epochs=epochs, image_size=native_image_size(data))
+    base = Config(data=data, variant="small", epochs=epochs)
     rows = []
     for seed in range(seeds):
-        fast, exact = run_arm(base, BASELINE, seed, out), run_arm(base, FLOAT32, seed, out)
+        fast, exact = run_arm(base, "auto", seed, out), run_arm(base, "float32", seed, out)
         row = {"seed": seed, "default_precision": fast["metrics"]["precision"]}
         for key, name in (("test_accuracy", "centre"), ("test_accuracy_ten_crop", "ten_crop")):
             row[f"default_{name}"] = fast["metrics"].get(key)
@@ -45,7 +50,7 @@ def compare(data, out, epochs, seeds):
         rows.append(row)
     mean = {name: statistics.mean(r[f"default_{name}"] - r[f"float32_{name}"] for r in rows)
             for name in ("centre", "ten_crop")}
-    return {"data": data, "epochs": base.epochs, "seeds": seeds, "rows": rows,
+    return {"data": data, "epochs": epochs, "seeds": seeds, "rows": rows,
             "mean_difference_points": {k: 100 * v for k, v in mean.items()},
             "tolerance_points": TOLERANCE_POINTS,
             "within_tolerance": all(100 * v >= -TOLERANCE_POINTS for v in mean.values())}
@@ -74,9 +79,9 @@ def markdown(result):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="fashion_mnist")
-    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
-    parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS)
-    parser.add_argument("--out", default=os.path.join("runs", "reproduce"))
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--out", default=os.path.join("runs", "precision"))
     args = parser.parse_args(argv)
     result = compare(args.data, args.out, args.epochs, args.seeds)
     text = markdown(result)

@@ -60,7 +60,7 @@ def test_rgb_kernels_are_drawn_in_colour(tmp_path):
 def test_importing_the_plotting_code_leaves_matplotlibs_backend_alone():
     # Figures are drawn with the object API and the Agg canvas: the backend a
     # notebook or an application chose stays chosen.
-    code = ("import matplotlib, alexnet.plots, alexnet.figures, alexnet.reproduce.report, alexnet.evaluate; "
+    code = ("import matplotlib, alexnet.plots, alexnet.figures, alexnet.reproduce.figures, alexnet.evaluate; "
             "print(matplotlib.get_backend())")
     env = {**os.environ, "MPLBACKEND": "svg"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout

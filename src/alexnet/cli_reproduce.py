@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from alexnet.config import LIMITS, POSITIVE_INT, PRECISIONS, Limit
+from alexnet.config import LIMITS, POSITIVE_INT, Limit
 from alexnet.errors import UserError
 
 EXPERIMENT_NAMES = ("relu-vs-tanh", "lrn", "overlapping-pooling", "dropout", "two-tower", "all")
@@ -13,42 +13,41 @@ EXPERIMENT_NAMES = ("relu-vs-tanh", "lrn", "overlapping-pooling", "dropout", "tw
 
 def add_reproduce(sub):
     p = sub.add_parser(
-        "reproduce", help="reproduce one of the paper's claims as a controlled experiment",
-        description="Trains both arms of a comparison (same data, budget and seeds; only the paper's idea "
-                    "switched), each as a normal training run under OUT/runs/<arm>/seed<k> (rerun to resume; "
-                    "finished arms are reused), then writes OUT/<experiment>/results.md, results.json and "
-                    "PNG figures; 'all' also writes OUT/summary.md and summary.json. See REPRODUCTION.md.")
+        "reproduce", help="reproduce the paper's claims with the pre-registered protocol (REPRODUCTION.md)",
+        description="Trains both arms of each comparison (the paper's idea and its control, paired by seed; "
+                    "learning rates chosen by a search on validation data), one small in-memory run per arm "
+                    "and seed, each saved under OUT/runs/<arm>/seed<k>.json as it ends (rerun the same command "
+                    "to resume), then gives each claim its effect, 95%% interval and verdict. 'all' writes "
+                    "OUT/summary.json, OUT/summary.md and OUT/<experiment>.png. See REPRODUCTION.md.")
     p.add_argument("experiment", choices=EXPERIMENT_NAMES)
-    p.add_argument("--data", default="fashion_mnist", help="fashion_mnist (default), cifar10 or a path")
-    p.add_argument("--seeds", type=POSITIVE_INT.parse, help="seeds per arm (default 2; 1 with --quick)")
+    p.add_argument("--data", default="fashion_mnist",
+                   help="fashion_mnist (default), cifar10 or the path of either (a dataset held in memory)")
+    p.add_argument("--seeds", type=Limit(int, 2).parse,
+                   help="seeds per arm: 0..N-1 (default 5, the protocol's; 2 with --quick)")
     p.add_argument("--quick", action="store_true",
-                   help="smoke test: 2 epochs of at most 3 steps, 1 seed (numbers meaningless)")
-    p.add_argument("--epochs", type=POSITIVE_INT.parse,
-                   help="epochs per run (default 6: the small recipe compressed so that 'all' takes about an hour "
-                        "on 2 CPU cores)")
-    p.add_argument("--target-error", type=Limit(float, 0, 1, low_open=True, high_open=True).parse,
-                   help="relu-vs-tanh: target training error as a fraction (default 0.15 for fashion_mnist, "
-                        "0.25 for cifar10 as in the paper, 0.25 otherwise)")
-    p.add_argument("--precision", default="auto", choices=PRECISIONS)
+                   help="smoke test: 256 images, 2 epochs, 2 seeds per arm (numbers meaningless)")
+    p.add_argument("--threshold", type=Limit(float, 0, 100, low_open=True, high_open=True).parse,
+                   help="relu-vs-tanh: the training error in percent to reach (default 12 for fashion_mnist, "
+                        "25 for cifar10 as in the paper)")
     p.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     p.set_defaults(run=run_reproduce)
 
 
 def run_reproduce(args):
-    from alexnet.reproduce.experiments import run_experiment
-    from alexnet.reproduce.report import format_effect, headline_row
+    from alexnet.reproduce.experiments import fmt_effect, run_experiment
 
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UserError(f"--out must be a folder, got the file {args.out}.")
-
-    result = run_experiment(args.experiment, args.data, out=args.out, seeds=args.seeds, quick=args.quick,
-                            epochs=args.epochs, target_error=args.target_error, precision=args.precision)
-    for r in result["experiments"] if args.experiment == "all" else [result]:
-        row = headline_row(r)
-        print(f"{r['experiment']}: {row['heading']}: {format_effect(row)} "
-              f"(paper: {row['paper']}); {args.out}/{r['experiment']}/results.md")
+    summary = run_experiment(args.experiment, args.data, out=args.out, seeds=args.seeds, quick=args.quick,
+                             threshold=args.threshold)
+    for name, entry in summary["experiments"].items():
+        for result in [entry, *entry.get("secondary", {}).values()]:
+            print(f"{name} ({result['setting']}): {result['measure']}: {fmt_effect(result)}: "
+                  f"{result['verdict'].upper()} (paper: {entry['paper']})")
     if args.experiment == "all":
-        print(f"summary: {args.out}/summary.md")
+        print(f"summary: {os.path.join(args.out, 'summary.md')}; figures: {args.out}/<experiment>.png")
+    else:
+        print(f"figure: {os.path.join(args.out, summary['experiments'][args.experiment]['figure'])}")
 
 
 def add_filters(sub):

@@ -4,12 +4,12 @@ Each figure is a ``matplotlib.figure.Figure`` rendered by the Agg canvas;
 nothing here goes through pyplot or switches matplotlib's global backend, so
 importing the package leaves a notebook's or an application's matplotlib as
 it was. What to draw is computed elsewhere (``alexnet.figures``,
-``alexnet.reproduce.report``, ``alexnet.evaluate``, ``alexnet.training.run``):
+``alexnet.reproduce.figures``, ``alexnet.evaluate``, ``alexnet.training.run``):
 
 * training curves (``loss.png``, ``accuracy.png``) and confusion matrices;
 * conv1's kernels (the paper's Figure 3), nearest neighbours in fc7 space and
   top-5 predictions (Figure 4);
-* the reproduction's Figure 1 and its error curves.
+* the reproduction experiments' curves (Figure 1 among them).
 (``alexnet.activations`` draws the feature maps the same way.)
 """
 
@@ -172,47 +172,35 @@ def plot_top5(images, labels, probs, names, channels, path):
 # --- the reproduction experiments ---------------------------------------------
 
 def _mean_curve(curves):
-    length = min(len(c) for c in curves)
-    return [statistics.fmean(c[i] for c in curves) for i in range(length)]
+    """The pointwise mean of curves given as ``(xs, ys)``, over their common length."""
+    length = min(len(ys) for _, ys in curves)
+    xs = curves[0][0][:length]
+    return xs, [statistics.fmean(ys[i] for _, ys in curves) for i in range(length)]
 
 
-def plot_figure1(arms, target, title, path):
-    """The paper's Figure 1: training error per epoch, the idea solid and the
-    control dashed. ``arms``: ``[(label, [curve per seed]), (label, ...)]``."""
-    fig, ax = figure(figsize=(6, 4.5))
-    for (label, curves), style in zip(arms, ("-", "--")):
-        for curve in curves:
-            if len(curves) > 1:
-                ax.plot(range(1, len(curve) + 1), curve, style, color="black", alpha=0.2, linewidth=0.8)
-        mean = _mean_curve(curves)
-        ax.plot(range(1, len(mean) + 1), mean, style, color="black", linewidth=1.8, label=label)
-    ax.axhline(target, color="gray", linestyle=":", linewidth=1, label=f"target {target:g}%")
-    ax.set_xlabel("epochs")
-    ax.set_ylabel("training error rate (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return save(fig, path)
-
-
-def plot_curves(arms, title, path):
-    """Training (solid) and validation (dashed) error per epoch, one colour
-    per arm. ``arms``: ``[(label, train curves, validation curves), ...]``;
-    the validation curves are drawn when every epoch has a value."""
-    fig, ax = figure(figsize=(6.5, 4.5))
-    for colour, (label, trains, vals) in zip(("tab:blue", "tab:red"), arms):
-        train = _mean_curve(trains)
-        ax.plot(range(1, len(train) + 1), train, "-", color=colour, marker="o", markersize=3,
-                label=f"{label}: train")
-        if all(v is not None for curve in vals for v in curve) and vals and vals[0]:
-            val = _mean_curve(vals)
-            ax.plot(range(1, len(val) + 1), val, "--", color=colour, marker="s", markersize=3,
-                    label=f"{label}: validation")
-    ax.set_xlabel("epochs")
-    ax.set_ylabel("error rate (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+def plot_reproduction(title, panels, path):
+    """One panel per setting of an experiment. ``panels``: dicts with
+    ``title``, ``threshold`` (a horizontal line, or None), ``ylabel`` and
+    ``arms``: ``[(label, colour, style, [(epochs, errors) per seed])]``; each
+    arm's seeds are drawn faint and their mean bold."""
+    fig, axes = figure(1, len(panels), figsize=(6.2 * len(panels), 4.6), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        for label, colour, style, curves in panel["arms"]:
+            curves = [c for c in curves if c[1]]
+            if not curves:
+                continue
+            for xs, ys in curves:
+                ax.plot(xs, ys, style, color=colour, alpha=0.25, linewidth=0.8)
+            xs, mean = _mean_curve(curves)
+            ax.plot(xs, mean, style, color=colour, linewidth=2.0, label=label)
+        if panel.get("threshold") is not None:
+            ax.axhline(panel["threshold"], color="gray", linestyle=":", linewidth=1,
+                       label=f"threshold {panel['threshold']:g}%")
+        ax.set_xlabel("epochs")
+        ax.set_ylabel(panel["ylabel"])
+        ax.set_title(panel["title"], fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return save(fig, path)

@@ -283,10 +283,21 @@ def half_width(variant: Variant, name: str | None = None) -> Variant:
                    fc_units=tuple(max(1, u // 2) for u in variant.fc_units))
 
 
+def one_gpu(variant: Variant, name: str | None = None) -> Variant:
+    """The paper's one-GPU net (its footnote 2): half the kernels in conv1 to
+    conv4, no grouping, but conv5 and the FC layers at full width, "to make
+    the two nets have approximately the same number of parameters" (most of
+    them are in fc6, which reads conv5)."""
+    convs = tuple(replace(c, filters=max(1, c.filters // 2)) if index < 4 else c
+                  for index, c in enumerate(ungrouped(variant.convs)))
+    return replace(variant, name=name or f"{variant.name}-1gpu", convs=convs)
+
+
 SMALL_2TOWER = derive(SMALL, 2, name="small-2tower")
 SMALL_HALF = half_width(SMALL, name="small-half")
+SMALL_1GPU = one_gpu(SMALL, name="small-1gpu")
 
-VARIANTS = {v.name: v for v in (PAPER, SINGLE, OWT, SMALL, SMALL_2TOWER, SMALL_HALF)}
+VARIANTS = {v.name: v for v in (PAPER, SINGLE, OWT, SMALL, SMALL_2TOWER, SMALL_HALF, SMALL_1GPU)}
 
 
 def feature_map_size(net: Variant, size: int, overlapping_pooling: bool = True) -> int | None:

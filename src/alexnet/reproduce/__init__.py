@@ -1,11 +1,12 @@
-"""``alexnet reproduce``: the paper's claims as controlled experiments.
+"""``alexnet reproduce``: the paper's claims as pre-registered experiments.
 
-:mod:`alexnet.reproduce.experiments` defines the comparisons and trains
-their arms; :mod:`alexnet.reproduce.report` turns the runs into tables
-(Markdown, JSON) and figures. See REPRODUCTION.md.
+:mod:`~alexnet.reproduce.protocol` fixes the arms, budgets, seeds and
+thresholds (REPRODUCTION.md says the same in words); :mod:`~.runner` trains
+them, resumably; :mod:`~.analysis` turns paired runs into effects, 95%
+intervals and verdicts; :mod:`~.experiments` ties them together and writes
+``summary.json``; :mod:`~.figures` draws each experiment.
 """
 
 from alexnet.reproduce.experiments import EXPERIMENTS, NAMES, run_experiment
-from alexnet.reproduce.report import epochs_to_target, speedup
 
-__all__ = ["EXPERIMENTS", "NAMES", "run_experiment", "epochs_to_target", "speedup"]
+__all__ = ["EXPERIMENTS", "NAMES", "run_experiment"]
