@@ -1,15 +1,19 @@
 """Builds the tutorial notebooks from one source, and runs them.
 
-    python notebooks/build_notebooks.py            # build and execute both notebooks (about 5 min each)
+    python notebooks/build_notebooks.py            # build and execute both notebooks (about 3.5 min each)
     python notebooks/build_notebooks.py --lang en  # one of them
     python notebooks/build_notebooks.py --refill   # new prose, same saved runs (code cells unchanged)
 
 The code cells come from ``cells.py`` and are the same in every language; the
 markdown comes from ``text_en.py`` and ``text_zh_cn.py``. Each notebook is
-executed from a fresh kernel with nbclient, in a temporary folder, and saved
-with its outputs. The markdown quotes the run's own numbers: a ``{{name}}``
-in the text is replaced by ``numbers[name]`` as printed by the last cell,
-so every number in the prose is one the cells computed.
+executed from a fresh kernel with nbclient, with ``notebooks/`` as its
+working folder (where a reader's Jupyter starts it: the cells find the full
+reproduction's results in ``../docs/reproduction/summary.json``, or where
+the environment variable ``ALEXNET_REPRODUCTION_SUMMARY`` points), and saved
+with its outputs. The notebook writes no files. The markdown quotes the
+run's own numbers: a ``{{name}}`` in the text is replaced by
+``numbers[name]`` as printed by the last cell, so every number in the prose
+is one the cells computed or read from the reproduction's summary.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 
 import nbformat
@@ -35,7 +38,8 @@ LANGUAGES = {"en": text_en, "zh-CN": text_zh_cn}
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff00-\uffef]")
-BLOCK_START = ("|", "#", "$$", "```", "- ", "* ")
+NO_JOIN = ("|", "#", "$$", "```")  # lines that stay as they are: tables, headings, formulas, code
+LIST_ITEM = re.compile(r"(- |\* |\d+\. )")
 
 
 def path_of(language):
@@ -43,17 +47,19 @@ def path_of(language):
 
 
 def unwrap(text):
-    """Joins the wrapped lines of each paragraph: Markdown turns a line break
-    into a space, which Chinese text must not get between its characters."""
+    """Joins the wrapped lines of each paragraph (and of each list item, whose
+    continuation lines may be indented): Markdown turns a line break into a
+    space, which Chinese text must not get between its characters."""
     out = []
     for line in text.split("\n"):
         previous = out[-1] if out else ""
-        if (line.strip() and previous.strip() and not line.startswith(BLOCK_START)
-                and not previous.startswith(BLOCK_START)):
-            a, b = previous[-1], line[0]
+        stripped = line.strip()
+        if (stripped and previous.strip() and not stripped.startswith(NO_JOIN) and not LIST_ITEM.match(stripped)
+                and not previous.startswith(NO_JOIN)):
+            a, b = previous[-1], stripped[0]
             chinese = CJK.match(a) and CJK.match(b)
             glue = "" if chinese or CJK_PUNCTUATION.match(a) or CJK_PUNCTUATION.match(b) else " "
-            out[-1] = previous + glue + line
+            out[-1] = previous + glue + stripped
         else:
             out.append(line)
     return "\n".join(out)
@@ -78,15 +84,17 @@ def build(language):
     return nb
 
 
-def execute(nb, timeout=600, cwd=None):
-    """Runs ``nb`` in place from a fresh ``python3`` kernel; returns seconds."""
+def execute(nb, timeout=600, cwd=HERE):
+    """Runs ``nb`` in place from a fresh ``python3`` kernel whose working
+    folder is ``cwd`` (``notebooks/``, as for a reader); returns seconds.
+    Any exception in a cell (a failed ``assert`` included) stops it with
+    ``nbclient.exceptions.CellExecutionError``."""
     from nbclient import NotebookClient
 
     started = time.time()
-    with tempfile.TemporaryDirectory() as scratch:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                                resources={"metadata": {"path": cwd or scratch}})
-        client.execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": cwd}})
+    client.execute()
     return time.time() - started
 
 
