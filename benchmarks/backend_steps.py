@@ -16,22 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 
+from alexnet.training.precision import cpu_description
+
 STEP = re.compile(r"^\d+/\d+ - \S+ - (\d+(?:\.\d+)?)(ms|s)/step", re.M)
 PROBE = re.compile(r"took (\d+) ms in float32 and (\d+) ms in mixed bfloat16")
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor()
 
 
 def measure(backend, steps, folder):
@@ -58,9 +51,9 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         rows = [measure(b, args.steps, folder) for b in args.backends.split(",")]
     if args.json:
-        print(json.dumps({"cpu": cpu_name(), "cores": os.cpu_count(), "rows": rows}, indent=1))
+        print(json.dumps({"cpu": cpu_description()[0], "cores": os.cpu_count(), "rows": rows}, indent=1))
         return
-    print(f"{cpu_name()}, {os.cpu_count()} cores; batch 256, {args.steps} steps an epoch")
+    print(f"{cpu_description()[0]}, {os.cpu_count()} cores; batch 256, {args.steps} steps an epoch")
     print("| backend | precision (auto) | probe: float32 / bf16 step | step, epoch 2 | step, epoch 1 (compiling) |")
     print("|---|---|---|---|---|")
     for r in rows:

@@ -48,6 +48,18 @@ def verdict(ci95, helps_when_below: bool, null: float = 0.0) -> str:
     return "not shown"
 
 
+def format_effect(result, points: str = "") -> str | None:
+    """A comparison's effect as "mean [low, high]": a ratio with "x", error
+    points signed and followed by ``points`` (e.g. " points"); None without one."""
+    effect = result["effect"]
+    if effect is None:
+        return None
+    interval = effect["ci95"]
+    span = f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
+    value = f"{effect['mean']:.2f}x" if result["unit"] == "x" else f"{effect['mean']:+.2f}{points}"
+    return value + span
+
+
 def epochs_to_threshold(curve_epochs, curve_errors, threshold, budget):
     """The (fractional) epoch at which the training error first reaches
     ``threshold``, linearly interpolated between measurements; ``budget``

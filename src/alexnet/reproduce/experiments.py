@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 
 from alexnet.errors import UserError, log
@@ -106,13 +105,7 @@ def summarize(experiment, trained, arms, threshold) -> dict:
 
 
 def fmt_effect(result) -> str:
-    effect = result["effect"]
-    if effect is None:
-        return "no runs"
-    unit = "x" if result["unit"] == "x" else ""
-    interval = effect["ci95"]
-    span = f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
-    return f"{effect['mean']:+.2f}{unit}{span}" if not unit else f"{effect['mean']:.2f}x{span}"
+    return analysis.format_effect(result) or "no runs"
 
 
 def to_markdown(summary) -> str:
@@ -129,9 +122,6 @@ def to_markdown(summary) -> str:
 
 
 def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or platform.machine()
-    return f"{model}, {os.cpu_count()} cores"
+    from alexnet.training.precision import cpu_description
+
+    return f"{cpu_description()[0]}, {os.cpu_count()} cores"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from alexnet import plots
+from alexnet.reproduce import analysis
 
 
 def _curves(runs, key):
@@ -17,13 +18,8 @@ def _curves(runs, key):
 
 
 def _verdict_line(result):
-    effect = result["effect"]
-    if effect is None:
-        return "no comparable runs"
-    ci = effect["ci95"]
-    span = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
-    value = f"{effect['mean']:.2f}x" if result["unit"] == "x" else f"{effect['mean']:+.2f} points"
-    return f"effect {value}{span}: {result['verdict']}"
+    effect = analysis.format_effect(result, " points")
+    return "no comparable runs" if effect is None else f"effect {effect}: {result['verdict']}"
 
 
 def draw(experiment, entry, trained, arms, threshold, path):
