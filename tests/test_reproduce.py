@@ -140,6 +140,31 @@ def test_the_paper_regime_network_and_input():
     paper, standard = data.prepared("paper", images), data.prepared("standardized", images)
     assert np.allclose(paper.mean(axis=0), 0, atol=1e-3) and paper.std() > 50  # 0-255 scale, mean image removed
     assert abs(standard.mean()) < 1e-3 and abs(standard.std() - 1) < 1e-3
+    # The pixels regime: the paper's input, Glorot's weights and zero biases.
+    assert np.array_equal(data.prepared("pixels", images), paper)
+    pixels = runner.build_model(P.ARMS["small-pixels"], (28, 28, 1), 10)
+    conv2 = np.asarray(pixels.get_layer("conv2").kernel)
+    fan_in, fan_out = np.prod(conv2.shape[:3]), np.prod(conv2.shape[:2]) * conv2.shape[3]
+    assert abs(conv2.std() - math.sqrt(2 / (fan_in + fan_out))) < 0.003  # Glorot-uniform's std
+    assert all(not np.any(np.asarray(pixels.get_layer(n).bias)) for n in ("conv2", "conv4", "fc6", "fc7"))
+
+
+def test_new_arms_join_a_folder_whose_arms_are_unchanged(tmp_path):
+    """An amendment adds arms: their runs join the folder of the earlier
+    protocol, whose own arms (unchanged) are reused; a changed arm is refused."""
+    from alexnet.errors import UserError
+    from alexnet.reproduce.experiments import check_protocol
+
+    described = P.describe(["overlapping-pooling"], seeds=P.SEEDS, quick_run=False, data="x")
+    check_protocol(str(tmp_path), described)
+    check_protocol(str(tmp_path), P.describe(["overlapping-pooling", "dropout"], seeds=P.SEEDS, quick_run=False,
+                                             data="x"))
+    recorded = json.loads((tmp_path / "protocol.json").read_text())["arms"]
+    assert {"small", "small-pool2", "overfit-dropout", "small-dropout"} <= set(recorded)
+    changed = json.loads(json.dumps(described))
+    changed["arms"]["small"]["epochs"] = 6
+    with pytest.raises(UserError, match="arm small"):
+        check_protocol(str(tmp_path), changed)
 
 
 def test_one_experiment_end_to_end_then_resumed_then_refused(idx_dir, tmp_path, capsys):
@@ -201,4 +226,5 @@ def test_cli_reproduce_all_quick(idx_dir, tmp_path):
     for name, entry in summary["experiments"].items():
         assert (tmp_path / "rep" / entry["figure"]).is_file()
         assert entry["verdict"] in ("shown", "not shown", "opposite")
-    assert set(summary["experiments"]["lrn"]["secondary"]) == {"small"}
+    assert list(summary["experiments"]["lrn"]["secondary"]) == ["small", "small-paper"]
+    assert list(summary["experiments"]["dropout"]["secondary"]) == ["small-dropout"]

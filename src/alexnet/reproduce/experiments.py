@@ -111,7 +111,9 @@ def fmt_effect(result) -> str:
 def to_markdown(summary) -> str:
     lines = ["# Reproduction summary", "",
              f"Data: {summary['data']}; seeds {summary['seeds']}; {summary['cpu']}; "
-             f"{summary['wall_seconds'] / 60:.0f} min wall. Effect: mean over seeds and its 95% interval "
+             f"{summary['train_seconds'] / 60:.0f} min of training in the measured runs "
+             f"({summary['wall_seconds'] / 60:.0f} min wall for this invocation, which reuses the runs already "
+             "saved). Effect: mean over seeds and its 95% interval "
              "(see REPRODUCTION.md for the protocol and the rule).", "",
              "| experiment | setting | effect [95% interval] | verdict | paper |", "|---|---|---|---|---|"]
     for name, entry in summary["experiments"].items():

@@ -35,9 +35,10 @@ class Data:
 
     def prepared(self, regime: str, images: np.ndarray) -> np.ndarray:
         """``images`` as the regime feeds them: standardized with the training
-        pool's mean and std, or (the paper) minus the mean image on 0-255."""
+        pool's mean and std, or (the paper's input, in the ``paper`` and
+        ``pixels`` regimes) minus the mean image on 0-255."""
         x = images.astype("float32")
-        if regime == "paper":
+        if regime in P.PIXEL_INPUT:
             return x - self._mean_image
         return (x - self._mean) / self._std
 
