@@ -345,12 +345,13 @@ def value(v, unit="x", signed=False):
 
 def settings(experiment):
     """(name, setting) pairs: the main comparison, then the secondary ones, each with its unit, its
-    measure, its regime (the paper's, 0-255 pixels minus the mean with N(0, 0.01) weights, or the
-    standardized one) and what its effect measures (speed, test error or the overfitting gap)."""
+    measure, its regime (the paper's, 0-255 pixels minus the mean with N(0, 0.01) weights; pixels,
+    the paper's input with Glorot weights; or the standardized one) and what its effect measures (speed, test error or the overfitting gap)."""
     for name, setting in [("main", experiment), *experiment.get("secondary", {}).items()]:
         setting = {"unit": experiment.get("unit", "points"), "measure": experiment.get("measure", ""), **setting}
         words = f"{name} {setting.get('setting', '')} {setting.get('idea', '')}".lower()
-        setting["regime"] = "paper" if "paper" in words else "standardized"
+        setting["regime"] = ("pixels" if "pixels" in words else "paper" if "paper" in words else
+                             "standardized")
         measure = setting["measure"].lower()
         setting["what"] = ("speed" if setting["unit"] == "x" else
                            "gap" if "validation" in measure and "training" in measure else "error")
@@ -581,7 +582,17 @@ spread = lambda key: REGIMES[key][1] - REGIMES[key][0]
 assert spread("paper") > 10 * max(spread("standardized"), spread("trained"))'''
 
 LRN_FULL = '''\
-show_reproduction("lrn")'''
+show_reproduction("lrn")
+# A net within a point of chance (90% error on 10 classes) learned nothing: an effect made of such runs
+# says whether the net trains at all, not how well a trained one generalizes.
+lrn_main, stuck, stuck_with = (REPRO or {}).get("experiments", {}).get("lrn"), 0, 0
+if lrn_main:
+    with_lrn, without = (lrn_main["arms"][lrn_main[k]]["values"] for k in ("idea", "control"))
+    stuck, stuck_with = (sum(v >= 90.0 - 1 for v in values) for values in (without, with_lrn))
+    print(f"networks at chance in the main setting: {stuck} of {len(without)} without LRN, "
+          f"{stuck_with} of {len(with_lrn)} with it")
+numbers["repro_lrn_stuck_count"], numbers["repro_lrn_stuck_with"] = stuck, stuck_with
+numbers["repro_lrn_stuck"] = "none" if not stuck else "without" if not stuck_with else "both"'''
 
 POOLING = '''\
 no_overlap = train("2x2 pooling, stride 2", overlapping_pooling=False)

@@ -178,8 +178,14 @@ losses, after = [], []
 for step in range(steps):
     losses.append(float(model.train_on_batch(start[f"x{step}"], start[f"y{step}"])))
     after.append([keras.ops.convert_to_numpy(w) for w in model.weights])
+# The optimizer alone, on fixed gradients: no kinks, so every backend must agree to rounding.
+variables = [keras.Variable(start[f"w{i}"]) for i in range(len(model.weights))]
+optimizer = make_optimizer(config, steps_per_epoch=4)
+for step in range(steps + 1):
+    optimizer.apply_gradients([(start[f"g{step}w{i}"], v) for i, v in enumerate(variables)])
 np.savez(f"{folder}/{keras.backend.backend()}.npz", losses=np.array(losses),
-         **{f"s{s}w{i}": w for s, weights in enumerate(after) for i, w in enumerate(weights)})
+         **{f"s{s}w{i}": w for s, weights in enumerate(after) for i, w in enumerate(weights)},
+         **{f"optw{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(variables)})
 """
 
 
@@ -205,7 +211,9 @@ def test_training_steps_of_the_default_recipe_match_across_backends(tmp_path):
         batches[f"x{step}"] = rng.uniform(0, 255, (32, 28, 28, 1)).astype(np.float32)
         batches[f"y{step}"] = rng.integers(0, 10, 32)
     weights = {f"w{i}": keras.ops.convert_to_numpy(w) for i, w in enumerate(model.weights)}
-    np.savez(tmp_path / "start.npz", **weights, **batches)
+    gradients = {f"g{step}w{i}": rng.normal(0, 0.1, weights[f"w{i}"].shape).astype(np.float32)
+                 for step in range(steps + 1) for i in range(len(weights))}
+    np.savez(tmp_path / "start.npz", **weights, **batches, **gradients)
     for backend in backends:
         result = run_under(backend, "-c", STEP_CODE, str(tmp_path), str(steps))
         assert result.returncode == 0, (backend, result.stderr[-3000:])
@@ -220,13 +228,18 @@ def test_training_steps_of_the_default_recipe_match_across_backends(tmp_path):
                     assert np.array_equal(found[backend][f"s{step}w{i}"], start[f"w{i}"]), (backend, name)
             if name.startswith("conv1/"):
                 continue
-            # The first step with a learning rate above 0 (warm-up starts at 0): its change
-            # agrees within float32's rounding (2e-6 measured), except XLA:CPU's convolution
-            # gradients under JAX (1e-3 of the change in conv2-conv5, measured; its dense layers
-            # agree to 2e-6). Later steps drift apart through ReLU and max-pool kinks.
-            ours, theirs = (f[f"s1w{i}"] - start[f"w{i}"] for f in (found[backend], reference))
-            limit = 5e-3 if backend == "jax" and name.startswith("conv") else 1e-4
+            # The optimizer (weight decay in the momentum, Nesterov, warm-up) on the same gradients:
+            # the same update to float32 rounding.
+            ours, theirs = (f[f"optw{i}"] - start[f"w{i}"] for f in (found[backend], reference))
             assert np.linalg.norm(theirs) > 0, name
+            assert np.linalg.norm(ours - theirs) <= 1e-5 * np.linalg.norm(theirs), (backend, name)
+            # A whole training step, the first with a learning rate above 0 (warm-up starts at
+            # 0): measured within 2e-6 of TensorFlow's change under PyTorch on a quiet machine
+            # (1e-4 under load, where other thread splits round differently and flip a max-pool
+            # or ReLU kink), 1e-3 in JAX's convolutions (XLA:CPU's gradients); a wrong gradient
+            # would be off by far more.
+            ours, theirs = (f[f"s1w{i}"] - start[f"w{i}"] for f in (found[backend], reference))
+            limit = 2e-2 if name.startswith("conv") else 1e-3
             assert np.linalg.norm(ours - theirs) <= limit * np.linalg.norm(theirs), (backend, name)
 
 
