@@ -4,6 +4,7 @@ pipelines for training, validation and testing."""
 from __future__ import annotations
 
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -220,7 +221,11 @@ def train_dataset(source: Source, spec: InputSpec, batch_size: int, seed: int | 
         batches = shuffled.map(partial(train_transform, spec=spec), num_parallel_calls=P.AUTOTUNE)
         return batches.batch(batch_size, drop_remainder=False).repeat()
 
-    ds = tf.data.Dataset.from_tensors(0).flat_map(epochs).prefetch(P.AUTOTUNE)
+    with warnings.catch_warnings():
+        # The augmentation's random ops take their seeds from the global one
+        # (--seed), as intended; TensorFlow warns about exactly that.
+        warnings.filterwarnings("ignore", message="Seed .* from outer graph might be getting used")
+        ds = tf.data.Dataset.from_tensors(0).flat_map(epochs).prefetch(P.AUTOTUNE)
     if split.images is not None:
         # Batches of arrays in memory need no tuning, and tf.data's autotuning
         # thread, whose wake-ups grow to a minute apart, held up the end of
