@@ -406,10 +406,10 @@ for key, short in SHORT.items():
 if REPRO:
     seeds = {len(e.get("seeds", REPRO.get("seeds", []))) for e in REPRO["experiments"].values()}
     numbers["repro_seeds"] = "/".join(str(s) for s in sorted(seeds))
-    numbers["repro_minutes"] = f"{REPRO.get('wall_seconds', float('nan')) / 60:.0f}"
+    numbers["repro_minutes"] = f"{REPRO.get('train_seconds', float('nan')) / 60:.0f}"  # all runs, not one invocation
     numbers["repro_data"], numbers["repro_cpu"] = REPRO.get("data", "?"), REPRO.get("cpu", "?")
     print(f"{SUMMARY_PATH}: {numbers['repro_seeds']} seeds per arm, {REPRO.get('data')}, "
-          f"{numbers['repro_minutes']} minutes on {REPRO.get('cpu')}")
+          f"{numbers['repro_minutes']} minutes of training on {REPRO.get('cpu')}")
     display(Markdown("\\n".join(rows)))
 numbers["repro"] = "found" if REPRO else "missing"
 

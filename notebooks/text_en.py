@@ -684,7 +684,7 @@ def _row(short, unit):
 VERDICTS = {
     "repro_intro": ("repro", {
         "found": "The project's `alexnet reproduce all` trained every arm with {{repro_seeds}} random seeds on "
-                 "{{repro_data}} ({{repro_minutes}} minutes on {{repro_cpu}}); the cell below read its "
+                 "{{repro_data}} ({{repro_minutes}} minutes of training on {{repro_cpu}}); the cell below read its "
                  "`summary.json` and shows one row per claim.",
         "missing": "The full reproduction's `summary.json` was not found when this copy ran (the cell below "
                    "says where it looked), so its results are missing from this copy. Make it with "

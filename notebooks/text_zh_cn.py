@@ -479,7 +479,7 @@ def _row(short, unit):
 VERDICTS = {
     "repro_intro": ("repro", {
         "found": "本项目的 `alexnet reproduce all` 在 {{repro_data}} 上用 {{repro_seeds}} 个随机种子训练了每一组"
-                 "（在 {{repro_cpu}} 上用了 {{repro_minutes}} 分钟）；下面的单元读取它的 `summary.json`，每个论断一行。",
+                 "（在 {{repro_cpu}} 上训练共用了 {{repro_minutes}} 分钟）；下面的单元读取它的 `summary.json`，每个论断一行。",
         "missing": "这份笔记本运行时没有找到完整复现的 `summary.json`（下面的单元说明了在哪里找过），所以缺少它的结果。"
                    "请用 `alexnet reproduce all` 生成它并放进 `docs/reproduction/`，或者用环境变量 "
                    "`ALEXNET_REPRODUCTION_SUMMARY` 指向它。",

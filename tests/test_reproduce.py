@@ -98,6 +98,36 @@ def test_the_gap_and_test_error_measures():
     assert analysis.compare("test_error", without, with_dropout)["verdict"] == "opposite"
 
 
+def test_a_verdict_made_of_nets_at_chance_carries_a_caveat():
+    """LRN at 0-255 input: 4 of 5 nets without it never trained, so its
+    large "shown" effect says the net trains, not that it generalizes; the
+    summary and the command's output must say so next to the verdict."""
+    from alexnet.reproduce.experiments import summarize, to_markdown, verdict_text
+
+    def runs(errors):
+        return {"search": {"lr": 0.01, "trials": {}},
+                "runs": [{"diverged": False, "test_error": e, "test_top5_error": e / 5, "val_error": e,
+                          "train_error": e, "seconds": 1.0, "parameters": 10, "seed": i}
+                         for i, e in enumerate(errors)]}
+
+    experiment = P.EXPERIMENTS["lrn"]
+    idea, control = experiment.primary.idea, experiment.primary.control
+    trained = {idea: runs([20.8, 20.7, 21.0, 21.6, 22.0]), control: runs([90.0, 89.5, 90.0, 90.0, 25.2])}
+    arms = {key: P.ARMS[key] for key in trained}
+    entry = summarize(dataclasses.replace(experiment, secondary=()), trained, arms, 25.0, chance_error=90.0)
+    assert entry["verdict"] == "shown" and entry["arms"][control]["at_chance"] == 4
+    assert entry["arms"][idea]["at_chance"] == 0
+    assert f"4 of 5 nets of {control}" in verdict_text(entry, upper=True)
+    assert verdict_text(entry, upper=True).startswith("SHOWN (at chance:")
+    summary = {"data": "d", "cpu": "c", "seeds": [0], "train_seconds": 60, "wall_seconds": 60,
+               "experiments": {"lrn": {**entry, "paper": "p"}}}
+    assert "whether the net trains" in to_markdown(summary)
+    # Nets that all trained: the verdict alone.
+    trained[control] = runs([22.0, 21.9, 22.4, 23.0, 22.8])
+    entry = summarize(dataclasses.replace(experiment, secondary=()), trained, arms, 25.0, chance_error=90.0)
+    assert "caveat" not in entry and verdict_text(entry) == entry["verdict"]
+
+
 def test_derived_variants_for_the_two_tower_claim():
     from alexnet.model import AlexNet
 

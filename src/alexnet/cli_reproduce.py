@@ -34,7 +34,7 @@ def add_reproduce(sub):
 
 
 def run_reproduce(args):
-    from alexnet.reproduce.experiments import fmt_effect, run_experiment
+    from alexnet.reproduce.experiments import fmt_effect, run_experiment, verdict_text
 
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UserError(f"--out must be a folder, got the file {args.out}.")
@@ -43,7 +43,7 @@ def run_reproduce(args):
     for name, entry in summary["experiments"].items():
         for result in [entry, *entry.get("secondary", {}).values()]:
             print(f"{name} ({result['setting']}): {result['measure']}: {fmt_effect(result)}: "
-                  f"{result['verdict'].upper()} (paper: {entry['paper']})")
+                  f"{verdict_text(result, upper=True)} (paper: {entry['paper']})")
     if args.experiment == "all":
         print(f"summary: {os.path.join(args.out, 'summary.md')}; figures: {args.out}/<experiment>.png")
     else:

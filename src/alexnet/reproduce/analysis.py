@@ -48,6 +48,17 @@ def verdict(ci95, helps_when_below: bool, null: float = 0.0) -> str:
     return "not shown"
 
 
+def chance_caveat(result) -> str | None:
+    """A comparison's warning when nets of either arm learned nothing: the
+    effect then says whether the net trains, not how well a trained one
+    does."""
+    stuck = [f"{arm['at_chance']} of {len(arm['values'])} nets of {key}"
+             for key, arm in result["arms"].items() if arm.get("at_chance")]
+    if not stuck:
+        return None
+    return f"at chance: {', '.join(stuck)}; the effect is whether the net trains, not how well"
+
+
 def format_effect(result, points: str = "") -> str | None:
     """A comparison's effect as "mean [low, high]": a ratio with "x", error
     points signed and followed by ``points`` (e.g. " points"); None without one."""
@@ -115,9 +126,15 @@ def _censored(run, threshold):
     return epochs_to_threshold(run["curves"]["epoch"], run["curves"]["train_error"], threshold, run["epochs"])[1]
 
 
-def arm_summary(arm, runs, kind, threshold=None) -> dict:
-    """An arm's line in summary.json: its rate, its measure per seed and the
-    usual errors' means."""
+def at_chance(run, chance_error) -> bool:
+    """Whether a finished run's net learned nothing: its test error within
+    a point of guessing (90% on 10 classes)."""
+    return not run["diverged"] and run["test_error"] >= chance_error - 1.0
+
+
+def arm_summary(arm, runs, kind, threshold=None, chance_error=None) -> dict:
+    """An arm's line in summary.json: its rate, its measure per seed, the
+    usual errors' means and how many of its nets stayed at chance."""
     values = [measure(r, kind, threshold) for r in runs["runs"]]
     kept = [v for v in values if v is not None]
     finished = [r for r in runs["runs"] if not r["diverged"]]
@@ -131,6 +148,8 @@ def arm_summary(arm, runs, kind, threshold=None) -> dict:
                "val_error": mean_of("val_error"), "train_error": mean_of("train_error"),
                "parameters": runs["runs"][0]["parameters"], "diverged": len(values) - len(kept),
                "seconds": sum(r["seconds"] for r in runs["runs"])}
+    if chance_error is not None:
+        summary["at_chance"] = sum(at_chance(r, chance_error) for r in runs["runs"])
     ratios = [r["lrn_ratio"] for r in finished if "lrn_ratio" in r]
     if ratios:
         summary["lrn_ratio"] = {"min": min(r["min"] for r in ratios), "max": max(r["max"] for r in ratios),

@@ -73,7 +73,7 @@ def run_experiment(name, data="fashion_mnist", *, out="runs/reproduce", seeds=No
                "experiments": {}}
     for experiment_name in names:
         experiment = EXPERIMENTS[experiment_name]
-        entry = summarize(experiment, trained, arms, limit)
+        entry = summarize(experiment, trained, arms, limit, chance_error=100.0 * (1 - 1 / loaded.classes))
         entry["figure"] = os.path.basename(figures.draw(experiment, entry, trained, arms, limit,
                                                         os.path.join(out, f"{experiment_name}.png")))
         summary["experiments"][experiment_name] = entry
@@ -85,16 +85,18 @@ def run_experiment(name, data="fashion_mnist", *, out="runs/reproduce", seeds=No
     return summary
 
 
-def summarize(experiment, trained, arms, threshold) -> dict:
+def summarize(experiment, trained, arms, threshold, chance_error=None) -> dict:
     def one(comparison):
         kind = experiment.measure
         idea, control = trained[comparison.idea], trained[comparison.control]
         result = analysis.compare(kind, idea["runs"], control["runs"], threshold)
-        return {"setting": comparison.setting, "idea": comparison.idea, "control": comparison.control,
-                "measure": P.MEASURES[kind][0], "unit": P.MEASURES[kind][1],
-                "arms": {key: analysis.arm_summary(arms[key], trained[key], kind, threshold)
-                         for key in (comparison.idea, comparison.control)},
-                **result}
+        result = {"setting": comparison.setting, "idea": comparison.idea, "control": comparison.control,
+                  "measure": P.MEASURES[kind][0], "unit": P.MEASURES[kind][1],
+                  "arms": {key: analysis.arm_summary(arms[key], trained[key], kind, threshold, chance_error)
+                           for key in (comparison.idea, comparison.control)},
+                  **result}
+        caveat = analysis.chance_caveat(result)
+        return {**result, "caveat": caveat} if caveat else result
 
     primary = one(experiment.primary)
     entry = {"title": experiment.title, "claim": experiment.claim, "paper": experiment.paper,
@@ -102,6 +104,12 @@ def summarize(experiment, trained, arms, threshold) -> dict:
     if experiment.secondary:
         entry["secondary"] = {c.idea: one(c) for c in experiment.secondary}
     return entry
+
+
+def verdict_text(result, upper=False) -> str:
+    """The verdict, and the caveat when nets stayed at chance."""
+    verdict = result["verdict"].upper() if upper else result["verdict"]
+    return f"{verdict} ({result['caveat']})" if result.get("caveat") else verdict
 
 
 def fmt_effect(result) -> str:
@@ -112,15 +120,19 @@ def to_markdown(summary) -> str:
     lines = ["# Reproduction summary", "",
              f"Data: {summary['data']}; seeds {summary['seeds']}; {summary['cpu']}; "
              f"{summary['train_seconds'] / 60:.0f} min of training in the measured runs "
-             f"({summary['wall_seconds'] / 60:.0f} min wall for this invocation, which reuses the runs already "
+             f"({_duration(summary['wall_seconds'])} wall for this invocation, which reuses the runs already "
              "saved). Effect: mean over seeds and its 95% interval "
              "(see REPRODUCTION.md for the protocol and the rule).", "",
              "| experiment | setting | effect [95% interval] | verdict | paper |", "|---|---|---|---|---|"]
     for name, entry in summary["experiments"].items():
         for result in [entry, *entry.get("secondary", {}).values()]:
-            lines.append(f"| {name} | {result['setting']} | {fmt_effect(result)} | {result['verdict']} | "
+            lines.append(f"| {name} | {result['setting']} | {fmt_effect(result)} | {verdict_text(result)} | "
                          f"{entry['paper']} |")
     return "\n".join(lines) + "\n"
+
+
+def _duration(seconds) -> str:
+    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.0f} min"
 
 
 def cpu_name() -> str:
