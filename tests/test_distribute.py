@@ -213,6 +213,7 @@ def test_two_tower_training_run_exports_a_single_device_model(idx_dir, tmp_path)
         capture_output=True, text=True, timeout=300, env=ENV)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "two towers: tower 1 on /CPU:0, tower 2 on /CPU:1" in result.stderr
+    assert " 1 epoch, Keras on tensorflow" in result.stderr and "after 1 epoch, " in result.stdout
     import keras
 
     from alexnet import towers

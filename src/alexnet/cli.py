@@ -16,7 +16,7 @@ from alexnet.cli_reproduce import add_activations, add_filters, add_neighbors, a
 from alexnet.cli_weights import add_export, add_import_weights
 from alexnet.config import (CONV1_INITS, DEVICES_HELP, FREEZE_PARTS, LIMITS, OPTIMIZERS, POSITIVE_INT, PRECISIONS, SCHEDULES,
                             STRATEGIES, STRATEGY_HELP, Config, Limit)
-from alexnet.errors import UserError, native_stderr_silenced
+from alexnet.errors import UserError, native_stderr_silenced, plural
 from alexnet.variants import ACTIVATIONS, VARIANTS, base_variant
 
 DEFAULTS = Config()  # the CLI's defaults are the config's
@@ -167,7 +167,7 @@ def run_train(args):
     what = "test accuracy" if metrics.get("test_split", "test") == "test" else \
         "held-out validation accuracy (the data has no test split)"
     print(f"{what}: {100 * metrics['test_accuracy']:.2f}% centre crop{ten} "
-          f"(top-5 {100 * metrics['test_top5_accuracy']:.2f}%) after {metrics['epochs']} epochs, "
+          f"(top-5 {100 * metrics['test_top5_accuracy']:.2f}%) after {plural(metrics['epochs'], 'epoch')}, "
           f"{metrics['train_seconds']:.0f} s of training; run directory {fields['out']}")
 
 

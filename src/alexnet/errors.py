@@ -19,6 +19,11 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def plural(count, word: str) -> str:
+    """``1 epoch``, ``12 epochs``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def log(message: str) -> None:
     """A progress line on stderr (stdout stays for results)."""
     print(message, file=sys.stderr, flush=True)

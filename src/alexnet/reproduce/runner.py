@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alexnet.errors import log
+from alexnet.errors import log, plural
 from alexnet.reproduce import protocol as P
 from alexnet.training.checkpoint import write_atomic
 
@@ -210,7 +210,7 @@ def choose_lr(arm: P.Arm, data: Data, out: str) -> dict:
     trials = []
     for lr in arm.lr_grid:
         path = os.path.join(out, "search", arm.key, f"lr{lr:g}.json")
-        log(f"reproduce: {arm.key}: learning-rate trial {lr:g} ({epochs} epochs)")
+        log(f"reproduce: {arm.key}: learning-rate trial {lr:g} ({plural(epochs, 'epoch')})")
         run = cached(path, lambda: train_run(arm, data, P.SEARCH_SEED, lr, epochs, final=False))
         trials.append({"lr": lr, "score": search_score(run)})
     best = min(trials, key=lambda t: (t["score"], t["lr"]))

@@ -36,7 +36,7 @@ import keras
 from alexnet import backend
 from alexnet.config import Config, Strategy, resolve
 from alexnet.data.datasets import eval_dataset, train_dataset
-from alexnet.errors import UserError, log
+from alexnet.errors import UserError, log, plural
 from alexnet.training import checkpoint as ckpt
 from alexnet.training import distribute
 from alexnet.training import run as R
@@ -294,7 +294,7 @@ def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, 
             model = new_classifier(base, data.num_classes, config.seed)
     log(f"Fine-tuning {source.path} ({source.variant}, {model.count_params():,} parameters) on {data.name}: "
         f"{len(data.train):,} train / {len(data.val) if data.val else 0:,} val images, "
-        f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, {config.epochs} epochs: "
+        f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, {plural(config.epochs, 'epoch')}: "
         + "; ".join(_describe(s, i, config) for i, s in enumerate(stages(config))) + ".")
 
     start = 0

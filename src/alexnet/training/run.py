@@ -28,7 +28,7 @@ from alexnet.config import Config, Strategy, resolve
 from alexnet.data.channels import convert_channels
 from alexnet.data.datasets import InputSpec, eval_dataset, plan_inputs, train_dataset, verify_files
 from alexnet.data.sources import Source, load_source
-from alexnet.errors import UserError, log
+from alexnet.errors import UserError, log, plural
 from alexnet.model import AlexNet, float32_copy
 from alexnet.saved import split_record
 from alexnet.training import checkpoint as ckpt
@@ -268,7 +268,7 @@ def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -
     log(f"Training {model.name} ({model.count_params():,} parameters) on {source.name}: "
         f"{len(source.train):,} train / {len(source.val) if source.val else 0:,} val images, "
         f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, "
-        f"{config.epochs} epochs, Keras on {backend.name()}.")
+        f"{plural(config.epochs, 'epoch')}, Keras on {backend.name()}.")
     log(f"Precision {precision}: {why}.")
     if dist.name is not Strategy.DEFAULT:
         log(f"Distribution: {dist.describe(config.batch_size)}")
