@@ -10,7 +10,7 @@ JPEG (quality 90). Each file then goes through ``alexnet predict``'s own
 path (:func:`alexnet.predict.load_image`: decoding, conversion to gray,
 resizing back to 28 px). Prints, per run, the accuracy on the original
 images and on each resized set, and how often the resized file gets the same
-answer as the original. Not a test (tests/test_predict_resized.py holds a
+answer as the original. Not a test (tests/test_resized.py holds a
 smaller version).
 """
 
