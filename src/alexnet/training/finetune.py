@@ -320,9 +320,10 @@ def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, 
         saver = ckpt.RunCheckpoint(run_dir, state, plateau)
         callbacks = [c for c in (plateau, saver) if c is not None]
         try:
-            model.fit(train_ds, epochs=stage.end, initial_epoch=done, steps_per_epoch=steps,
-                      validation_data=val_ds, callbacks=callbacks, shuffle=False,
-                      verbose=1 if sys.stderr.isatty() else 2)
+            with R.evaluation_sets_may_end():
+                model.fit(train_ds, epochs=stage.end, initial_epoch=done, steps_per_epoch=steps,
+                          validation_data=val_ds, callbacks=callbacks, shuffle=False,
+                          verbose=1 if sys.stderr.isatty() else 2)
         except backend.out_of_memory_errors():
             raise UserError(f"Out of memory while fine-tuning on {spec.crop}x{spec.crop} images in batches of "
                             f"{config.batch_size}: lower --batch-size (finished epochs are kept; a rerun "

@@ -19,6 +19,7 @@ import os
 import random
 import sys
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -285,16 +286,17 @@ def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -
     initial_epoch = saver.state["epoch"]
     if initial_epoch < config.epochs:
         try:
-            model.fit(
-                train_ds,
-                epochs=config.epochs,
-                initial_epoch=initial_epoch,
-                steps_per_epoch=steps,  # the dataset has no end
-                validation_data=val_ds,
-                callbacks=callbacks,
-                shuffle=False,  # the tf.data pipeline shuffles
-                verbose=1 if sys.stderr.isatty() else 2,
-            )
+            with evaluation_sets_may_end():
+                model.fit(
+                    train_ds,
+                    epochs=config.epochs,
+                    initial_epoch=initial_epoch,
+                    steps_per_epoch=steps,  # the dataset has no end
+                    validation_data=val_ds,
+                    callbacks=callbacks,
+                    shuffle=False,  # the tf.data pipeline shuffles
+                    verbose=1 if sys.stderr.isatty() else 2,
+                )
         except backend.out_of_memory_errors():
             raise UserError(f"Out of memory while training {spec.crop}x{spec.crop} images in batches of "
                             f"{config.batch_size}: lower --batch-size or --image-size (finished epochs are "
@@ -313,6 +315,18 @@ def _train_locked(config: Config, dist: distribute.Distribution, run_dir: str) -
     return finish(model, config.replace(out=run_dir), source, spec, saver.state, precision)
 
 
+@contextlib.contextmanager
+def evaluation_sets_may_end():
+    """Keras warns "Your input ran out of data; interrupting training" at the
+    end of every pass over an evaluation set whose size tf.data does not
+    know (TFRecords), though that end is the pass's normal one. The
+    training set never ends (train_dataset repeats), so the warning can
+    only be that."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        yield
+
+
 def ten_crop_metrics(model, source, spec):
     """Test accuracy with the paper's ten-crop averaging, for 28-32 px data
     where it is cheap; ImageNet-scale runs leave it to `alexnet evaluate
@@ -329,7 +343,8 @@ def ten_crop_metrics(model, source, spec):
 def finish(model, config, source, spec, state, precision):
     """Tests the final model and writes model.keras, metrics.json and plots."""
     run_dir = config.out
-    test = model.evaluate(eval_dataset(source, source.test, spec, 256), return_dict=True, verbose=0)
+    with evaluation_sets_may_end():
+        test = model.evaluate(eval_dataset(source, source.test, spec, 256), return_dict=True, verbose=0)
     # Uncompiled (no optimizer state in the file) and in float32, so the
     # saved model runs anywhere; training precision is a property of the run.
     from alexnet.towers import is_two_tower, single_device_model
