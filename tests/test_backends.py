@@ -208,7 +208,7 @@ def test_training_steps_of_the_default_recipe_match_across_backends(tmp_path):
     model = AlexNet(variant="small", classes=10, classifier_activation=None, dropout=0.0)
     batches = {}
     for step in range(steps):
-        batches[f"x{step}"] = rng.uniform(0, 255, (32, 28, 28, 1)).astype(np.float32)
+        batches[f"x{step}"] = rng.normal(0, 1, (32, 28, 28, 1)).astype(np.float32)  # standardized, as trained
         batches[f"y{step}"] = rng.integers(0, 10, 32)
     weights = {f"w{i}": keras.ops.convert_to_numpy(w) for i, w in enumerate(model.weights)}
     gradients = {f"g{step}w{i}": rng.normal(0, 0.1, weights[f"w{i}"].shape).astype(np.float32)
@@ -239,10 +239,12 @@ def test_training_steps_of_the_default_recipe_match_across_backends(tmp_path):
             # A whole training step, the first with a learning rate above 0 (warm-up starts at
             # 0): measured within 2e-6 of TensorFlow's change under PyTorch on a quiet machine
             # (1e-4 under load, where other thread splits round differently and flip a max-pool
-            # or ReLU kink), 1e-3 in JAX's convolutions (XLA:CPU's gradients); a wrong gradient
-            # would be off by far more.
+            # or ReLU kink); under JAX (XLA:CPU's convolution gradients) 5e-5 on an AMD EPYC, and
+            # with raw 0-255 inputs 1.5e-4 there and 1.5e-3 (fc6) on CI's machine. A wrong
+            # gradient is off by far more: the same
+            # step without label smoothing differs from this one by 0.12-0.14 in every layer.
             ours, theirs = (f[f"s1w{i}"] - start[f"w{i}"] for f in (found[backend], reference))
-            limit = 2e-2 if name.startswith("conv") else 1e-3
+            limit = 2e-2 if name.startswith("conv") else 1e-2
             assert np.linalg.norm(ours - theirs) <= limit * np.linalg.norm(theirs), (backend, name)
 
 
