@@ -280,6 +280,26 @@ def test_plain_import_registers_the_layers_and_the_command_stays_light(tmp_path)
     assert "ALEXNET_LAZY_IMPORT" not in os.environ
 
 
+
+def test_importing_alexnet_first_turns_on_onednn_unless_the_user_chose():
+    """TensorFlow uses its oneDNN kernels by itself only on CPUs with AVX-512
+    VNNI/BF16 or AMX; alexnet asks for them everywhere (1.5x faster on an
+    AVX2 CPU), but only when it is imported before TensorFlow, and never over
+    the user's own setting."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+
+    def run(code, **extra):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                                env={**env, "ALEXNET_LAZY_IMPORT": "1", **extra})
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.split()
+
+    mkl = "from tensorflow.python.util._pywrap_util_port import IsMklEnabled; print(IsMklEnabled())"
+    show = "import os; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
+    assert run(f"import alexnet, tensorflow; {show}; {mkl}") == ["1", "True"]
+    assert run(f"import alexnet; {show}", TF_ENABLE_ONEDNN_OPTS="0") == ["0"]
+    assert run(f"import tensorflow, alexnet; {show}") == ["None"]
+
 # --- optional dependencies, memory --------------------------------------------------
 
 def test_missing_onnx_names_the_extra(tmp_path, capsys, monkeypatch):

@@ -219,9 +219,13 @@ def test_one_experiment_end_to_end_then_resumed_then_refused(idx_dir, tmp_path, 
     # Resuming: a deleted run is trained again, the others are reused as they are.
     (out / "runs/small-pool2/seed1.json").unlink()
     kept = (out / "runs/small/seed0.json").stat().st_mtime_ns
+    capsys.readouterr()
     run_experiment("overlapping-pooling", str(idx_dir), out=str(out), quick=True)
     assert (out / "runs/small-pool2/seed1.json").is_file()
     assert (out / "runs/small/seed0.json").stat().st_mtime_ns == kept
+    progress = capsys.readouterr().err
+    assert "reproduce: small-pool2 (" in progress and ", seed 1, lr" in progress  # what it trains, it says
+    assert "learning-rate trial" not in progress and ", seed 0, lr" not in progress  # what it reads back, not
 
     # Another protocol in the same folder is refused, naming what changed.
     assert main(["reproduce", "overlapping-pooling", "--data", str(idx_dir), "--quick", "--seeds", "3",

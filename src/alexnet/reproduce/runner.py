@@ -210,7 +210,8 @@ def choose_lr(arm: P.Arm, data: Data, out: str) -> dict:
     trials = []
     for lr in arm.lr_grid:
         path = os.path.join(out, "search", arm.key, f"lr{lr:g}.json")
-        log(f"reproduce: {arm.key}: learning-rate trial {lr:g} ({plural(epochs, 'epoch')})")
+        if not os.path.isfile(path):  # a saved trial is read back, as the runs below
+            log(f"reproduce: {arm.key}: learning-rate trial {lr:g} ({plural(epochs, 'epoch')})")
         run = cached(path, lambda: train_run(arm, data, P.SEARCH_SEED, lr, epochs, final=False))
         trials.append({"lr": lr, "score": search_score(run)})
     best = min(trials, key=lambda t: (t["score"], t["lr"]))
