@@ -13,7 +13,7 @@ ten-crop number), the training compute in TFLOP (the forward pass and the
 gradients the step computes, per training image seen) and its share of the
 bfloat16 and float32 matmul rates TensorFlow reaches in the same process,
 with the CPU model and flags; and, once every run has ended, how the saved
-model's answers hold up on 1,000 test images enlarged to 56 px (PNG) and
+model's answers hold up on the 10,000 test images enlarged to 56 px (PNG) and
 112 px (RGB JPEG) and given to ``predict`` (``resized_agreement.py``). Writes ``results.json`` and ``results.md`` to
 ``--out``. Not a test.
 """
@@ -118,7 +118,7 @@ def main(argv=None):
 
     for row in rows:  # after the timed runs, in this process
         if row.get("independent_test_accuracy") is not None:
-            row["resized"] = agreement(row["run_dir"], "test", 1000)
+            row["resized"] = agreement(row["run_dir"], "test", 10000)
     rates = {"bfloat16": matmul_rate(tf.bfloat16), "float32": matmul_rate(tf.float32)}
     for row in rows:
         for name, rate in rates.items():

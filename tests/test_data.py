@@ -293,7 +293,7 @@ def test_ten_crops_of_small_images_are_shifted_views():
 
 def test_resampling_is_the_round_trip_of_an_enlarged_picture():
     """``random_resample_batch`` as one matrix per axis equals enlarging the
-    image (bilinear) and resizing it back as predict does (to float
+    image (bilinear) and resizing it back with bilinear antialiasing (to float
     rounding; the stored enlargement is not rounded to integers), and
     touches about the share of images it is asked to."""
     import tensorflow as tf
@@ -317,6 +317,27 @@ def test_resampling_is_the_round_trip_of_an_enlarged_picture():
     blurred = out[np.any(out != images, axis=(1, 2, 3))]
     assert np.abs(np.diff(blurred.astype(float), axis=2)).mean() < np.abs(np.diff(images.astype(float), axis=2)).mean()
 
+
+
+def test_predicts_resize_shrinks_by_area_and_enlarges_bilinearly():
+    """Shrinking averages the pixels each output pixel covers: a picture
+    enlarged by repeating each pixel (2x2 or 4x4 blocks) comes back exactly,
+    where bilinear antialiasing blurs it. Enlarging, or a picture smaller
+    than the model's input on either side, interpolates bilinearly."""
+    import tensorflow as tf
+
+    from alexnet.data import pipeline as P
+
+    image = np.random.default_rng(0).integers(0, 256, (28, 28, 1)).astype(np.uint8)
+    for factor in (2, 4):
+        blocks = np.kron(image, np.ones((factor, factor, 1), np.uint8))
+        assert np.array_equal(P.resize_to(tf.constant(blocks), 28).numpy(), image), factor
+        blurred = tf.image.resize(blocks.astype(np.float32), [28, 28], method="bilinear", antialias=True)
+        assert np.abs(np.round(blurred.numpy()) - image).mean() > 5, factor
+    for shape in ((14, 14, 1), (56, 20, 1)):
+        picture = np.random.default_rng(1).integers(0, 256, shape).astype(np.uint8)
+        bilinear = tf.image.resize(picture.astype(np.float32), [28, 28], method="bilinear", antialias=True)
+        assert np.array_equal(P.resize_to(tf.constant(picture), 28).numpy(), np.round(bilinear.numpy())), shape
 
 def test_a_nonzero_seed_builds_the_training_pipeline_without_tensorflows_seed_warning(idx_dir):
     """TensorFlow warns that the global seed "might be getting used" by the

@@ -48,9 +48,17 @@ def rgb_to_gray(image):
 
 
 def resize_to(image, size):
-    """Scales to ``size`` x ``size`` (bilinear, antialiased, rounded back to
-    the 0-255 scale), as a whole: nothing is cropped."""
-    resized = tf.image.resize(image, [size, size], method="bilinear", antialias=True)
+    """Scales to ``size`` x ``size`` as a whole (nothing is cropped), rounded
+    back to the 0-255 scale. Shrinking averages the input pixels that each
+    output pixel covers (area, a box filter: the usual way to make an image
+    smaller, sharper than bilinear antialiasing, and the way back to 28 px that
+    kept a trained net's answers most often; BENCHMARKS.md, "Resized images:
+    1,000 images are too few"); enlarging is bilinear."""
+    shape = tf.shape(image)
+    shrinking = tf.logical_and(shape[0] >= size, shape[1] >= size)
+    resized = tf.cond(shrinking,
+                      lambda: tf.image.resize(image, [size, size], method="area"),
+                      lambda: tf.image.resize(image, [size, size], method="bilinear", antialias=True))
     return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
 
 
@@ -98,7 +106,9 @@ def random_shift_batch(images, pad, seed=None):
 def resample_matrix(length, size):
     """The ``length x length`` matrix of one axis's round trip: enlarged to
     ``size`` pixels (bilinear, as an image editor enlarges) and brought back
-    by :func:`resize_to` (bilinear, antialiased). Both resizes are linear and
+    with bilinear antialiasing, a blurrier way than :func:`resize_to`'s area
+    average (the models measured were trained on these blurrier copies and
+    answer area-resized images the same more often). Both resizes are linear and
     act on each axis alone, so an image's round trip is ``M @ X @ M.T``:
     found by resizing the identity, one column per pixel."""
     identity = tf.eye(length)[:, :, None]  # as an image: rows are the axis, columns the pixels
