@@ -118,7 +118,7 @@ def main(argv=None):
 
     for row in rows:  # after the timed runs, in this process
         if row.get("independent_test_accuracy") is not None:
-            row["resized"] = agreement(row["run_dir"], "test", 10000)
+            row["resized"] = agreement(row["run_dir"])
     rates = {"bfloat16": matmul_rate(tf.bfloat16), "float32": matmul_rate(tf.float32)}
     for row in rows:
         for name, rate in rates.items():

@@ -241,8 +241,8 @@ def test_training_steps_of_the_default_recipe_match_across_backends(tmp_path):
             # (1e-4 under load, where other thread splits round differently and flip a max-pool
             # or ReLU kink); under JAX (XLA:CPU's convolution gradients) 5e-5 on an AMD EPYC, and
             # with raw 0-255 inputs 1.5e-4 there and 1.5e-3 (fc6) on CI's machine. A wrong
-            # gradient is off by far more: the same
-            # step without label smoothing differs from this one by 0.12-0.14 in every layer.
+            # gradient is off by far more: the same step without label smoothing differs from
+            # this one by 0.12-0.14 in every layer.
             ours, theirs = (f[f"s1w{i}"] - start[f"w{i}"] for f in (found[backend], reference))
             limit = 2e-2 if name.startswith("conv") else 1e-2
             assert np.linalg.norm(ours - theirs) <= limit * np.linalg.norm(theirs), (backend, name)

@@ -318,7 +318,6 @@ def test_resampling_is_the_round_trip_of_an_enlarged_picture():
     assert np.abs(np.diff(blurred.astype(float), axis=2)).mean() < np.abs(np.diff(images.astype(float), axis=2)).mean()
 
 
-
 def test_predicts_resize_shrinks_by_area_and_enlarges_bilinearly():
     """Shrinking averages the pixels each output pixel covers: a picture
     enlarged by repeating each pixel (2x2 or 4x4 blocks) comes back exactly,
@@ -338,6 +337,7 @@ def test_predicts_resize_shrinks_by_area_and_enlarges_bilinearly():
         picture = np.random.default_rng(1).integers(0, 256, shape).astype(np.uint8)
         bilinear = tf.image.resize(picture.astype(np.float32), [28, 28], method="bilinear", antialias=True)
         assert np.array_equal(P.resize_to(tf.constant(picture), 28).numpy(), np.round(bilinear.numpy())), shape
+
 
 def test_a_nonzero_seed_builds_the_training_pipeline_without_tensorflows_seed_warning(idx_dir):
     """TensorFlow warns that the global seed "might be getting used" by the

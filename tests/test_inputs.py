@@ -280,7 +280,6 @@ def test_plain_import_registers_the_layers_and_the_command_stays_light(tmp_path)
     assert "ALEXNET_LAZY_IMPORT" not in os.environ
 
 
-
 def test_importing_alexnet_first_turns_on_onednn_unless_the_user_chose():
     """TensorFlow uses its oneDNN kernels by itself only on CPUs with AVX-512
     VNNI/BF16 or AMX; alexnet asks for them everywhere (1.5x faster on an
@@ -299,6 +298,7 @@ def test_importing_alexnet_first_turns_on_onednn_unless_the_user_chose():
     assert run(f"import alexnet, tensorflow; {show}; {mkl}") == ["1", "True"]
     assert run(f"import alexnet; {show}", TF_ENABLE_ONEDNN_OPTS="0") == ["0"]
     assert run(f"import tensorflow, alexnet; {show}") == ["None"]
+
 
 # --- optional dependencies, memory --------------------------------------------------
 

@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 # TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512
 # VNNI/BF16 or AMX; on an AVX2-only CPU (a 2-core AMD EPYC, family 25 model 1)
 # they ran the main job's training step 1.5-1.6x faster than its default
-# kernels (BENCHMARKS.md, "oneDNN on AVX2 CPUs"). TensorFlow reads the variable
+# kernels (BENCHMARKS.md, "The slowest machine yet, and oneDNN on AVX2"). TensorFlow reads the variable
 # when it loads, so this acts only when alexnet comes first; a value the user
 # set wins (TF_ENABLE_ONEDNN_OPTS=0 turns them off).
 if "tensorflow" not in sys.modules:

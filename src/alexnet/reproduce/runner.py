@@ -184,11 +184,13 @@ def train_run(arm: P.Arm, data: Data, seed: int, lr: float, epochs: int | None =
     return result
 
 
-def cached(path, make):
-    """The JSON at ``path``, or ``make()`` written there (atomically) first."""
+def cached(path, make, progress):
+    """The JSON at ``path``, or ``make()`` written there (atomically) first,
+    after logging ``progress``: only work actually done is announced."""
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
+    log(progress)
     result = make()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_atomic(path, json.dumps(result, indent=1))
@@ -210,9 +212,8 @@ def choose_lr(arm: P.Arm, data: Data, out: str) -> dict:
     trials = []
     for lr in arm.lr_grid:
         path = os.path.join(out, "search", arm.key, f"lr{lr:g}.json")
-        if not os.path.isfile(path):  # a saved trial is read back, as the runs below
-            log(f"reproduce: {arm.key}: learning-rate trial {lr:g} ({plural(epochs, 'epoch')})")
-        run = cached(path, lambda: train_run(arm, data, P.SEARCH_SEED, lr, epochs, final=False))
+        run = cached(path, lambda: train_run(arm, data, P.SEARCH_SEED, lr, epochs, final=False),
+                     f"reproduce: {arm.key}: learning-rate trial {lr:g} ({plural(epochs, 'epoch')})")
         trials.append({"lr": lr, "score": search_score(run)})
     best = min(trials, key=lambda t: (t["score"], t["lr"]))
     return {"lr": best["lr"], "trials": trials}
@@ -226,9 +227,8 @@ def run_arm(arm: P.Arm, data: Data, seeds, out: str, arms=None) -> dict:
     runs = []
     for seed in seeds:
         path = os.path.join(out, "runs", arm.key, f"seed{seed}.json")
-        if not os.path.isfile(path):
-            log(f"reproduce: {arm.key} ({arm.label}), seed {seed}, lr {chosen['lr']:g}")
-        run = cached(path, lambda: train_run(arm, data, seed, chosen["lr"]))
+        run = cached(path, lambda: train_run(arm, data, seed, chosen["lr"]),
+                     f"reproduce: {arm.key} ({arm.label}), seed {seed}, lr {chosen['lr']:g}")
         if run["lr"] != chosen["lr"]:
             raise RuntimeError(f"{path} was trained at lr {run['lr']}, the search now says {chosen['lr']}: "
                                "use a new --out")
