@@ -4,28 +4,12 @@ Fashion-MNIST with the main job's recipe (fixed whitening conv1, half the
 images resampled) is asked about test images enlarged as a user's files
 would be (56 px PNG, 112 px RGB JPEG) through ``predict``'s own path."""
 
-import numpy as np
-import pytest
+import json
+import os
 
-from alexnet.data.sources import FASHION_MNIST_DIRS, find_fashion_mnist
+import numpy as np
 
 COUNT = 300
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    if find_fashion_mnist() is None:
-        pytest.skip(f"Fashion-MNIST is not installed ({FASHION_MNIST_DIRS[0]}); .ci/run installs it")
-    import keras
-
-    from alexnet.config import Config
-    from alexnet.training.run import train
-
-    out = str(tmp_path_factory.mktemp("resized") / "run")
-    train(Config(data="fashion_mnist", out=out, epochs=2, max_steps_per_epoch=25, batch_size=128,
-                 precision="float32", learning_rate=0.05, warmup_epochs=0.0, label_smoothing=0.0))
-    keras.mixed_precision.set_global_policy("float32")
-    return out
 
 
 def answers(run, folder):
@@ -51,20 +35,16 @@ def answers(run, folder):
     return result, labels
 
 
-def test_the_default_recipe_answers_the_same_for_enlarged_images(run, tmp_path):
-    """Measured at this budget: 87% and 93% the same answer at 56 px in two
-    runs (and 94.5% at 112 px in the second), 70-81% accurate. Trained this briefly without
-    the resampling (--resample 0), nets gave the same answer for 67-73%,
-    but they also learned less in 50 steps (31-65% accurate), so the
-    comparison is left to the benchmark. Trained fully, the main job's
-    model: 97-98% (BENCHMARKS.md)."""
-    import json
-    import os
-
+def test_the_default_recipe_answers_the_same_for_enlarged_images(fashion_run, tmp_path):
+    """The shared net (conftest, 100 steps) was 59-79% accurate on three
+    seeds and answered the same for 92-97.5% of enlarged images; at 50
+    steps, 26-67% and 88-100%, too close to these bounds. Trained fully,
+    the main job's model: 98% (BENCHMARKS.md, "Resized images")."""
+    run = str(fashion_run)
     with open(os.path.join(run, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
     assert config["resample"] == 0.5 and config["conv1_init"] == "whitened"  # small's defaults
     result, labels = answers(run, tmp_path)
-    assert np.mean(result[28] == labels) > 0.6  # it learned something
+    assert np.mean(result[28] == labels) > 0.5  # it learned something
     for size in (56, 112):
-        assert np.mean(result[size] == result[28]) >= 0.8, (size, np.mean(result[size] == result[28]))
+        assert np.mean(result[size] == result[28]) >= 0.85, (size, np.mean(result[size] == result[28]))
