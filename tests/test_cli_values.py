@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from alexnet.cli import build_parser, main
+from alexnet.cli import build_parser
+from conftest import run_main
 
 # Flags that take no value (switches), or whose every value is valid.
 NO_BAD_VALUE = {
@@ -159,11 +160,7 @@ def test_bad_value_is_one_line_and_exit_2(argv, words, places, tmp_path, capsys,
     fill = dict(idx=places / "idx", model=places / "model.keras", tmp=tmp_path, file=places / "plain.txt")
     argv = [a.format(**fill) for a in argv]
     before = _snapshot(tmp_path), _snapshot(places)
-    try:
-        status = main(argv)
-    except SystemExit as exit_:
-        status = exit_.code
-    err = capsys.readouterr().err
+    status, _, err = run_main(capsys, *argv)
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 2, err
     assert len(lines) == 1, err

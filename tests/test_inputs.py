@@ -9,9 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import save_image, separable_images, write_idx_dataset
-
-from alexnet.cli import main
+from conftest import run_main, save_image, separable_images, write_idx_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -20,15 +18,6 @@ def _float32_policy():
 
     yield
     keras.mixed_precision.set_global_policy("float32")
-
-
-def run(capsys, *argv):
-    try:
-        status = main([str(a) for a in argv])
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 # --- predict: the run's evaluation transform, for any image ---------------------
@@ -47,7 +36,7 @@ def test_predict_resizes_images_of_any_size_instead_of_cropping(fashion_run, tmp
         Image.fromarray(image).resize((56, 56), Image.BICUBIC).save(tmp_path / f"{i:03d}-56.png")
         Image.fromarray(image).resize((112, 112), Image.BICUBIC).convert("RGB").save(
             tmp_path / f"{i:03d}-112.jpg", quality=95)
-    status, out, err = run(capsys, "predict", fashion_run, tmp_path, "--top", "1", "--json")
+    status, out, err = run_main(capsys, "predict", fashion_run, tmp_path, "--top", "1", "--json")
     assert status == 0, err
     answers = {os.path.basename(a["file"]): a for a in map(json.loads, out.splitlines())}
     assert len(answers) == 200 * 3
@@ -57,7 +46,7 @@ def test_predict_resizes_images_of_any_size_instead_of_cropping(fashion_run, tmp
         assert same >= 0.85, (name, same)
     assert answers["000-28.png"]["note"] is None
     assert answers["000-56.png"]["note"] == "resized 56x56 to 28x28"
-    status, out, _ = run(capsys, "predict", fashion_run, tmp_path / "000-112.jpg")
+    status, out, _ = run_main(capsys, "predict", fashion_run, tmp_path / "000-112.jpg")
     assert out.strip().endswith("(resized 112x112 to 28x28)")
 
 
@@ -91,7 +80,7 @@ def test_every_colour_mode_is_converted_to_the_models_channels(channels, tmp_pat
             assert difference.max() <= 6 and difference.mean() <= 2, name
         else:
             assert difference.max() <= 1, name
-    status, out, err = run(capsys, "predict", tmp_path / "model.keras", *[tmp_path / n for n, _, _ in COLOUR_MODES])
+    status, out, err = run_main(capsys, "predict", tmp_path / "model.keras", *[tmp_path / n for n, _, _ in COLOUR_MODES])
     assert status == 0 and err == "" and len(out.splitlines()) == len(COLOUR_MODES)
 
 
@@ -109,7 +98,7 @@ def test_unreadable_images_are_named_and_the_rest_answered(tmp_path, capsys):
     (tmp_path / "d-text.png").write_text("hello")
     Image.fromarray(good).convert("P").save(tmp_path / "e-palette.bmp")
     save_image(tmp_path / "f-good.png", good[:20, :30])
-    status, out, err = run(capsys, "predict", tmp_path / "model.keras", tmp_path)
+    status, out, err = run_main(capsys, "predict", tmp_path / "model.keras", tmp_path)
     assert status == 2
     answered = [line.split(":")[0] for line in out.splitlines()]
     assert [os.path.basename(a) for a in answered] == ["a-good.jpg", "f-good.png"]
@@ -163,7 +152,7 @@ def test_evaluation_scores_only_images_the_run_never_trained_on(flat_folder, tmp
 
     monkeypatch.setattr(run_module, "train_dataset", spy("train", datasets.train_dataset))
     out = tmp_path / "run"
-    status, stdout, err = run(capsys, "train", "--data", flat_folder, "--out", out, "--epochs", "1",
+    status, stdout, err = run_main(capsys, "train", "--data", flat_folder, "--out", out, "--epochs", "1",
                               "--batch-size", "8", "--seed", "7", "--val-fraction", "0.3",
                               "--precision", "float32", "--variant", "small", "--image-size", "32")
     assert status == 0, err
@@ -175,7 +164,7 @@ def test_evaluation_scores_only_images_the_run_never_trained_on(flat_folder, tmp
 
     monkeypatch.setattr(evaluate_module, "eval_dataset", spy("eval", datasets.eval_dataset))
     for extra in ([], ["--data", flat_folder]):
-        status, stdout, err = run(capsys, "evaluate", out, *extra, "--json")
+        status, stdout, err = run_main(capsys, "evaluate", out, *extra, "--json")
         assert status == 0, err
         scored = set(seen["eval"].pop())
         assert len(scored) == 18 and not scored & trained
@@ -188,21 +177,21 @@ def test_evaluation_scores_only_images_the_run_never_trained_on(flat_folder, tmp
 
     # A dataset that changed since training is refused, not silently re-split.
     save_image(flat_folder / "class0" / "new.png", separable_images(1, 32, 3, 3)[0][0])
-    status, _, err = run(capsys, "evaluate", out)
+    status, _, err = run_main(capsys, "evaluate", out)
     assert status == 2 and "has changed since" in err and len(err.strip().splitlines()) == 1
 
 
 def test_evaluate_without_data_takes_the_runs_own_dataset(tmp_path, capsys):
     write_idx_dataset(tmp_path / "three")  # 3 classes: not Fashion-MNIST
     out = tmp_path / "run"
-    status, _, err = run(capsys, "train", "--data", tmp_path / "three", "--out", out, "--epochs", "1",
+    status, _, err = run_main(capsys, "train", "--data", tmp_path / "three", "--out", out, "--epochs", "1",
                          "--max-steps-per-epoch", "2", "--precision", "float32")
     assert status == 0, err
-    status, stdout, err = run(capsys, "evaluate", out, "--json")
+    status, stdout, err = run_main(capsys, "evaluate", out, "--json")
     assert status == 0, err
     report = json.loads(stdout)
     assert report["data"] == "three" and report["images"] == 60 and report["split"] == "test"
-    status, stdout, err = run(capsys, "top5", out, "-n", "3")
+    status, stdout, err = run_main(capsys, "top5", out, "-n", "3")
     assert status == 0 and "3 test images" in stdout, err
 
 
@@ -286,7 +275,7 @@ def test_missing_onnx_names_the_extra(tmp_path, capsys, monkeypatch):
 
     AlexNet(variant="small", classes=10).save(tmp_path / "model.keras")
     monkeypatch.setitem(sys.modules, "tf2onnx", None)  # import tf2onnx now raises ImportError
-    status, _, err = run(capsys, "export", tmp_path / "model.keras", "--format", "onnx", "-o", tmp_path / "m.onnx")
+    status, _, err = run_main(capsys, "export", tmp_path / "model.keras", "--format", "onnx", "-o", tmp_path / "m.onnx")
     assert status == 2 and 'pip install "alexnet[onnx]"' in err
 
 
@@ -299,7 +288,7 @@ def test_out_of_memory_in_training_is_one_line(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "fit", exhausted)
     write_idx_dataset(tmp_path / "idx")
-    status, _, err = run(capsys, "train", "--data", tmp_path / "idx", "--out", tmp_path / "run", "--epochs", "1")
+    status, _, err = run_main(capsys, "train", "--data", tmp_path / "idx", "--out", tmp_path / "run", "--epochs", "1")
     errors = [line for line in err.splitlines() if line.startswith("alexnet: error:")]
     assert status == 2 and len(errors) == 1 and "Traceback" not in err
     assert "Out of memory" in errors[0] and "--batch-size" in errors[0] and "--image-size" in errors[0]
@@ -310,5 +299,5 @@ def test_a_single_class_is_refused(tmp_path, capsys):
     folder.mkdir(parents=True)
     for i in range(4):
         save_image(folder / f"{i}.png", separable_images(1, 32, 3, 2, seed=i)[0][0])
-    status, _, err = run(capsys, "train", "--data", tmp_path / "one", "--out", tmp_path / "run")
+    status, _, err = run_main(capsys, "train", "--data", tmp_path / "one", "--out", tmp_path / "run")
     assert status == 2 and "at least 2" in err and not (tmp_path / "run").exists()

@@ -17,6 +17,7 @@ from alexnet.cli import build_parser, main
 from alexnet.reproduce import protocol as P
 from alexnet.reproduce import analysis, run_experiment, runner
 from alexnet.variants import PAPER, SMALL, VARIANTS, derive, get_variant, half_width, one_gpu
+from conftest import run_main
 
 IDENTITY_FIELDS = {"key", "label", "lr_from", "lr_grid", "images", "epochs"}
 
@@ -234,17 +235,11 @@ def test_one_experiment_end_to_end_then_resumed_then_refused(idx_dir, tmp_path, 
 
 
 def test_reproduce_user_errors(tmp_path, capsys):
-    def status(argv):
-        try:
-            return main(argv)
-        except SystemExit as exit_:
-            return exit_.code
-
-    assert status(["reproduce", "lrn", "--seeds", "1", "--out", str(tmp_path)]) == 2  # no interval from 1 seed
-    assert "--seeds" in capsys.readouterr().err
-    assert status(["reproduce", "relu-vs-tanh", "--threshold", "100", "--out", str(tmp_path)]) == 2
-    assert "--threshold" in capsys.readouterr().err
-    assert status(["reproduce", "maxout"]) == 2
+    status, _, err = run_main(capsys, "reproduce", "lrn", "--seeds", "1", "--out", tmp_path)
+    assert status == 2 and "--seeds" in err  # no interval from 1 seed
+    status, _, err = run_main(capsys, "reproduce", "relu-vs-tanh", "--threshold", "100", "--out", tmp_path)
+    assert status == 2 and "--threshold" in err
+    assert run_main(capsys, "reproduce", "maxout")[0] == 2
 
 
 @pytest.mark.slow

@@ -36,10 +36,9 @@ def answers(run, folder):
 
 
 def test_the_default_recipe_answers_the_same_for_enlarged_images(fashion_run, tmp_path):
-    """The shared net (conftest, 100 steps) was 59-79% accurate on three
-    seeds and answered the same for 92-97.5% of enlarged images; at 50
-    steps, 26-67% and 88-100%, too close to these bounds. Trained fully,
-    the main job's model: 98% (BENCHMARKS.md, "Resized images")."""
+    """The shared net is conftest's ``fashion_run`` (its measurements are
+    there). Trained fully, the main job's model: 98% (BENCHMARKS.md,
+    "Resized images")."""
     run = str(fashion_run)
     with open(os.path.join(run, "config.json"), encoding="utf-8") as f:
         config = json.load(f)

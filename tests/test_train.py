@@ -11,7 +11,7 @@ import pytest
 from alexnet.config import Config
 from alexnet.errors import UserError
 from alexnet.training.run import train
-from conftest import kill_after_epoch, save_image
+from conftest import kill_after_epoch, run_main, save_image
 
 QUICK = dict(variant="small", batch_size=16, precision="float32", learning_rate=0.01, warmup_epochs=0.0)
 
@@ -23,20 +23,8 @@ def run_cli(*args, timeout=300, cwd=None):
 
 
 def run_in_process(capfd, *args):
-    """The command's own code in this process, as ``run_cli`` reports it: 8 s
-    faster per call than a fresh interpreter that imports TensorFlow. Capture
-    is by file descriptor, so TensorFlow's C++ output counts too. The entry
-    point itself runs in subprocesses: the kill -9 test here, and
-    test_cli_values' test of the real command's one-line errors."""
-    from alexnet.cli import main
-
-    capfd.readouterr()
-    try:
-        status = main([str(a) for a in args])
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capfd.readouterr()
-    return subprocess.CompletedProcess(args, status, out, err)
+    """``run_main`` reported as ``run_cli`` reports a subprocess."""
+    return subprocess.CompletedProcess(args, *run_main(capfd, *args))
 
 
 def test_train_evaluate_predict_on_idx(idx_dir, tmp_path, capfd):
