@@ -66,9 +66,7 @@ def read_idx(path):
 
 
 def load(folder):
-    part = lambda name: read_idx(os.path.join(folder, name))
-    return (part("train-images-idx3-ubyte.gz"), part("train-labels-idx1-ubyte.gz"),
-            part("t10k-images-idx3-ubyte.gz"), part("t10k-labels-idx1-ubyte.gz"))
+    return tuple(read_idx(os.path.join(folder, name)) for name in FILES)
 
 
 def multiply_adds(convs, fc, classes=10):
@@ -239,22 +237,46 @@ GRID_MARGIN = [  # the best of those knobs at the default's 12 epochs
 GRIDS = {"widths": GRID, "recipe": GRID_RECIPE, "margin": GRID_MARGIN}
 
 
+FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+         "t10k-labels-idx1-ubyte.gz")
+
+
+def integers(text):
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"must be comma-separated integers >= 0, got {text!r}")
+    return values
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="folder of Fashion-MNIST's four .gz IDX files")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--only", default="", help="comma-separated grid indices (default: all)")
+    parser.add_argument("--data", required=True, help="folder of Fashion-MNIST's four .gz IDX files "
+                        "(Debian's dataset-fashion-mnist: /usr/share/datasets/fashion-mnist)")
+    parser.add_argument("--out", required=True, help="JSON file of the results, rewritten after each run")
+    parser.add_argument("--seeds", type=integers, default=[0, 1, 2])
+    parser.add_argument("--workers", type=int, default=8, help="runs at once (processes sharing the GPU)")
     parser.add_argument("--grid", choices=tuple(GRIDS), default="widths")
+    parser.add_argument("--only", type=integers, help="indices into the grid (default: all of it)")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--smoke", action="store_true", help="3 steps an epoch: checks the script runs")
     args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    missing = [name for name in FILES if not os.path.isfile(os.path.join(args.data, name))]
+    if missing:
+        parser.error(f"--data {args.data!r} lacks {', '.join(missing)}")
     grid = GRIDS[args.grid]
-    grid = [grid[int(i)] for i in args.only.split(",")] if args.only else grid
+    if args.only and max(args.only) >= len(grid):
+        parser.error(f"--only: the {args.grid} grid has {len(grid)} entries (0-{len(grid) - 1})")
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
+    import torch
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("no CUDA device here: use --device cpu (slow; with --smoke to check the script)")
+    grid = [grid[i] for i in args.only] if args.only else grid
     jobs = [(f"{w}-e{e}" + "".join(f"-{k}{v}" for k, v in o.items()), w, e, s, o, args.data, args.device, args.smoke)
-            for (w, e, o), s in itertools.product(grid, seeds)]
+            for (w, e, o), s in itertools.product(grid, args.seeds)]
     import multiprocessing as mp
     results = []
     with mp.get_context("spawn").Pool(args.workers) as pool:
