@@ -584,13 +584,14 @@ assert spread("paper") > 10 * max(spread("standardized"), spread("trained"))'''
 LRN_FULL = '''\
 show_reproduction("lrn")
 # A net within a point of chance (90% error on 10 classes) learned nothing: an effect made of such runs
-# says whether the net trains at all, not how well a trained one generalizes.
+# says whether the net trains at all, not how well a trained one generalizes. summary.json counts
+# them per arm (`at_chance`, by alexnet.reproduce.analysis.at_chance, the rule its verdicts use).
 lrn_main, stuck, stuck_with = (REPRO or {}).get("experiments", {}).get("lrn"), 0, 0
 if lrn_main:
-    with_lrn, without = (lrn_main["arms"][lrn_main[k]]["values"] for k in ("idea", "control"))
-    stuck, stuck_with = (sum(v >= 90.0 - 1 for v in values) for values in (without, with_lrn))
-    print(f"networks at chance in the main setting: {stuck} of {len(without)} without LRN, "
-          f"{stuck_with} of {len(with_lrn)} with it")
+    with_lrn, without = (lrn_main["arms"][lrn_main[k]] for k in ("idea", "control"))
+    stuck, stuck_with = without["at_chance"], with_lrn["at_chance"]
+    print(f"networks at chance in the main setting: {stuck} of {len(without['values'])} without LRN, "
+          f"{stuck_with} of {len(with_lrn['values'])} with it")
 numbers["repro_lrn_stuck_count"], numbers["repro_lrn_stuck_with"] = stuck, stuck_with
 numbers["repro_lrn_stuck"] = "none" if not stuck else "without" if not stuck_with else "both"'''
 

@@ -16,9 +16,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 EN = os.path.join(NOTEBOOKS, "alexnet_tutorial.en.ipynb")
 ZH = os.path.join(NOTEBOOKS, "alexnet_tutorial.zh-CN.ipynb")
-# The notebook is sized to run in under 4 minutes on 2 CPU cores (notebooks/README.md); the limit is a guard
-# against a hang, generous for slower or busier machines.
-LIMIT_S = 600
+# The notebook is sized to run in about 4 minutes on 2 CPU cores with AVX-512 and took 7 on the slowest
+# machine measured (notebooks/README.md, "Time"); the limit is a guard against a hang, generous for slower or
+# busier machines.
+LIMIT_S = 900
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -136,7 +137,7 @@ def _kernel_or_fail():
                     "or run `python3 -m ipykernel install --user`")
 
 
-# Slow (about 3.5 minutes on 2 cores): kept out of the README's default run so that it stays under 15
+# Slow (3.5-7.5 minutes on 2 cores): kept out of the README's default run so that it stays under 15
 # minutes; .ci/run executes it right after the default run, and the committed outputs are checked by the
 # fast tests above.
 @pytest.mark.slow
