@@ -294,7 +294,8 @@ def _finetune_locked(config: Config, dist, source_model, source: WeightsSource, 
             model = new_classifier(base, data.num_classes, config.seed)
     log(f"Fine-tuning {source.path} ({source.variant}, {model.count_params():,} parameters) on {data.name}: "
         f"{len(data.train):,} train / {len(data.val) if data.val else 0:,} val images, "
-        f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, {plural(config.epochs, 'epoch')}: "
+        f"{spec.crop}x{spec.crop}x{spec.channels}, {precision}, batch {config.batch_size}, "
+        f"{plural(config.epochs, 'epoch')}: "
         + "; ".join(_describe(s, i, config) for i, s in enumerate(stages(config))) + ".")
 
     start = 0
