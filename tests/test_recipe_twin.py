@@ -13,8 +13,8 @@ import pytest
 import alexnet
 from alexnet.config import SMALL_RECIPE, Config
 from alexnet.summary import layer_macs
-from alexnet.training.whitening import EPSILON, whitening_filters
 from alexnet.layers import LocalResponseNormalization
+from alexnet.training.whitening import EPSILON, whitening_filters
 from alexnet.variants import SMALL, SMALL_HALF, Conv, MaxPool, layer_plan
 
 SCRIPT = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "recipe_sweep_gpu.py")
@@ -44,9 +44,9 @@ def test_the_twin_has_the_small_network(sweep):
     assert convs == tuple(conv.filters for conv in SMALL.convs) and (fc, fc) == SMALL.fc_units
     # The order the twin's forward() hard-codes: conv1-2 each ReLU, pool,
     # LRN; conv3, conv4; conv5, pool; kernels 5, 3, 3, 3, 3, stride 1.
-    kinds = [type(step).__name__ for _, step in layer_plan(SMALL, include_top=False)]
-    assert kinds == ["Conv", "MaxPool", "LRN", "Conv", "MaxPool", "LRN", "Conv", "Conv", "Conv", "MaxPool"]
     steps = [step for _, step in layer_plan(SMALL, include_top=False)]
+    kinds = [type(step).__name__ for step in steps]
+    assert kinds == ["Conv", "MaxPool", "LRN", "Conv", "MaxPool", "LRN", "Conv", "Conv", "Conv", "MaxPool"]
     assert [s.kernel for s in steps if isinstance(s, Conv)] == [5, 3, 3, 3, 3]
     assert all(s.stride == 1 and s.groups == 1 for s in steps if isinstance(s, Conv))
     assert all((s.size, s.stride, s.padding) == (3, 2, "same") for s in steps if isinstance(s, MaxPool))
